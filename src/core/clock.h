@@ -1,0 +1,29 @@
+#pragma once
+// The clock seam. Everything that compares times (cache expiry, token issue time, leases,
+// deadlines) takes a Clock so tests can move time by hand instead of sleeping.
+
+#include <chrono>
+#include <cstdint>
+
+namespace roomplane::core {
+
+using TimePoint = std::chrono::system_clock::time_point;
+
+// Thread-safety: implementations must be safe to call from any thread.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual TimePoint now() const = 0;
+};
+
+class SystemClock final : public Clock {
+ public:
+  TimePoint now() const override { return std::chrono::system_clock::now(); }
+};
+
+inline std::int64_t to_unix_seconds(TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+inline TimePoint from_unix_seconds(std::int64_t s) { return TimePoint(std::chrono::seconds(s)); }
+
+}  // namespace roomplane::core
