@@ -8,7 +8,7 @@ packages=(
   libboost-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libsqlite3-dev sqlite3
   libssl-dev libcurl4-openssl-dev libcli11-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  curl ca-certificates
+  curl ca-certificates clang-format jq
 )
 if [[ "${1:-}" == "--test" ]]; then
   # Sanitizer runtime for the ASan/UBSan build and the tools the tests drive.

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string>
 
 namespace roomplane::core {
 
@@ -26,4 +27,9 @@ inline std::int64_t to_unix_seconds(TimePoint t) {
 }
 inline TimePoint from_unix_seconds(std::int64_t s) { return TimePoint(std::chrono::seconds(s)); }
 
+}  // namespace roomplane::core
+
+namespace roomplane::core {
+// "2026-11-23T19:00:00Z" (UTC, second precision), the format of every time in the public API.
+std::string to_rfc3339(TimePoint t);
 }  // namespace roomplane::core

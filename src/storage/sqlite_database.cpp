@@ -1,0 +1,120 @@
+#include "storage/sqlite_database.h"
+
+#include <filesystem>
+
+#include "storage/migrations.h"
+
+namespace roomplane::storage {
+namespace {
+
+// FULL: a commit is on disk before we answer. Webhook acknowledgements depend on that.
+constexpr const char* kConnectionPragmas =
+    "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY;";
+
+}  // namespace
+
+core::Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::open(const SqliteOptions& options) {
+  if (options.path.empty()) {
+    return core::Error::invalid_argument("database_path_empty", "the SQLite database path is empty");
+  }
+  std::error_code ec;
+  const auto parent = std::filesystem::path(options.path).parent_path();
+  if (!parent.empty()) {
+    std::filesystem::create_directories(parent, ec);
+    if (ec) {
+      return core::Error::unavailable("database_unavailable", "cannot create directory " +
+                                                                  parent.string() + ": " + ec.message());
+    }
+  }
+  std::unique_ptr<SqliteDatabase> db(new SqliteDatabase(options));
+  auto writer = sqlite::Connection::open(options.path, options.busy_timeout_ms);
+  if (!writer) return std::move(writer).take_error();
+  db->writer_ = std::move(writer).value();
+  if (auto s = db->writer_->exec("PRAGMA journal_mode = WAL;"); !s) return std::move(s).take_error();
+  if (auto s = db->writer_->exec(kConnectionPragmas); !s) return std::move(s).take_error();
+  for (std::size_t i = 0; i < std::max<std::size_t>(1, options.readers); ++i) {
+    auto reader = sqlite::Connection::open(options.path, options.busy_timeout_ms);
+    if (!reader) return std::move(reader).take_error();
+    if (auto s = reader.value()->exec(kConnectionPragmas); !s) return std::move(s).take_error();
+    db->readers_.push_back(std::move(reader).value());
+  }
+  return db;
+}
+
+core::Result<int> SqliteDatabase::schema_version() {
+  std::lock_guard lock(writer_mutex_);
+  if (auto s = writer_->exec(
+          "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT "
+          "NULL, applied_at INTEGER NOT NULL)");
+      !s) {
+    return std::move(s).take_error();
+  }
+  auto stmt = writer_->prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  if (!stmt) return std::move(stmt).take_error();
+  auto row = (*stmt)->step();
+  if (!row) return std::move(row).take_error();
+  const auto version = static_cast<int>((*stmt)->int64(0));
+  writer_->reset_statements();
+  return version;
+}
+
+core::Result<MigrationReport> SqliteDatabase::migrate() {
+  auto current = schema_version();
+  if (!current) return std::move(current).take_error();
+  MigrationReport report{*current, *current, {}};
+  const auto migrations = sqlite_migrations();
+  if (!migrations.empty() && *current > migrations.back().version) {
+    return core::Error::unavailable(
+        "schema_too_new", "the database schema is version " + std::to_string(*current) +
+                              " but this roomplane knows only up to " +
+                              std::to_string(migrations.back().version) + "; upgrade roomplane");
+  }
+  for (const auto& migration : migrations) {
+    if (migration.version <= *current) continue;
+    auto applied = write([&](sqlite::Connection& c) -> core::Status {
+      if (auto s = c.exec(std::string(migration.sql)); !s) return s;
+      auto stmt = c.prepare(
+          "INSERT INTO schema_migrations (version, name, applied_at) "
+          "VALUES (?, ?, CAST(strftime('%s','now') AS INTEGER) * 1000)");
+      if (!stmt) return std::move(stmt).take_error();
+      (*stmt)->bind(1, std::int64_t{migration.version}).bind(2, migration.name);
+      return (*stmt)->run();
+    });
+    if (!applied) {
+      auto error = std::move(applied).take_error();
+      error.message = "migration " + std::string(migration.name) + " failed: " + error.message;
+      return error;
+    }
+    report.applied.emplace_back(migration.name);
+    report.to_version = migration.version;
+  }
+  return report;
+}
+
+core::Status SqliteDatabase::ping() {
+  return read([](sqlite::Connection& c) -> core::Status {
+    auto stmt = c.prepare("SELECT 1");
+    if (!stmt) return std::move(stmt).take_error();
+    auto row = (*stmt)->step();
+    if (!row) return std::move(row).take_error();
+    return {};
+  });
+}
+
+std::unique_ptr<sqlite::Connection> SqliteDatabase::borrow_reader() {
+  std::unique_lock lock(readers_mutex_);
+  readers_available_.wait(lock, [this] { return !readers_.empty(); });
+  auto connection = std::move(readers_.back());
+  readers_.pop_back();
+  return connection;
+}
+
+void SqliteDatabase::return_reader(std::unique_ptr<sqlite::Connection> connection) {
+  {
+    std::lock_guard lock(readers_mutex_);
+    readers_.push_back(std::move(connection));
+  }
+  readers_available_.notify_one();
+}
+
+}  // namespace roomplane::storage

@@ -1,0 +1,96 @@
+#pragma once
+// The SQLite database: one writer connection (SQLite allows one writer at a time anyway, so
+// serialising here avoids busy-waiting) and a small pool of reader connections, in WAL mode so
+// readers never block the writer. Blocking: call only from WorkPool threads or the CLI, never
+// from an I/O thread.
+//
+// Created by the composition root (or a test) with open(), then migrate(). Thread-safe.
+
+#include <condition_variable>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "storage/sqlite.h"
+
+namespace roomplane::storage {
+
+struct SqliteOptions {
+  std::string path;              // file path; parent directories are created
+  int busy_timeout_ms = 5000;    // how long a statement waits for a lock before failing
+  std::size_t readers = 4;       // reader connections
+};
+
+struct MigrationReport {
+  int from_version = 0;
+  int to_version = 0;
+  std::vector<std::string> applied;  // "0001_initial", ...
+};
+
+class SqliteDatabase {
+ public:
+  static core::Result<std::unique_ptr<SqliteDatabase>> open(const SqliteOptions& options);
+
+  // Applies every migration newer than the database's version, each in its own transaction.
+  core::Result<MigrationReport> migrate();
+  core::Result<int> schema_version();
+  // Cheap round trip used by /readyz.
+  core::Status ping();
+
+  // Runs `fn(Connection&)` in a BEGIN IMMEDIATE transaction on the writer connection; commits
+  // when fn returns ok, rolls back when it returns an error. fn returns core::Result<T>.
+  template <class Fn>
+  auto write(Fn&& fn) -> decltype(fn(std::declval<sqlite::Connection&>()));
+
+  // Runs `fn(Connection&)` on a reader connection (a consistent snapshot per statement; wrap in
+  // BEGIN/COMMIT yourself if several reads must agree).
+  template <class Fn>
+  auto read(Fn&& fn) -> decltype(fn(std::declval<sqlite::Connection&>()));
+
+  const std::string& path() const { return options_.path; }
+
+ private:
+  explicit SqliteDatabase(SqliteOptions options) : options_(std::move(options)) {}
+  std::unique_ptr<sqlite::Connection> borrow_reader();
+  void return_reader(std::unique_ptr<sqlite::Connection> connection);
+
+  SqliteOptions options_;
+  std::mutex writer_mutex_;
+  std::unique_ptr<sqlite::Connection> writer_;
+  std::mutex readers_mutex_;
+  std::condition_variable readers_available_;
+  std::vector<std::unique_ptr<sqlite::Connection>> readers_;
+};
+
+template <class Fn>
+auto SqliteDatabase::write(Fn&& fn) -> decltype(fn(std::declval<sqlite::Connection&>())) {
+  std::lock_guard lock(writer_mutex_);
+  if (auto begun = writer_->exec("BEGIN IMMEDIATE"); !begun) {
+    return std::move(begun).take_error();
+  }
+  auto result = fn(*writer_);
+  writer_->reset_statements();
+  if (!result) {
+    (void)writer_->exec("ROLLBACK");
+    return result;
+  }
+  if (auto committed = writer_->exec("COMMIT"); !committed) {
+    (void)writer_->exec("ROLLBACK");
+    return std::move(committed).take_error();
+  }
+  return result;
+}
+
+template <class Fn>
+auto SqliteDatabase::read(Fn&& fn) -> decltype(fn(std::declval<sqlite::Connection&>())) {
+  auto connection = borrow_reader();
+  auto result = fn(*connection);
+  connection->reset_statements();
+  return_reader(std::move(connection));
+  return result;
+}
+
+}  // namespace roomplane::storage

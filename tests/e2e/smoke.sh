@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# End-to-end smoke test of the real binary over real HTTP: serve with embedded defaults in a
+# temporary directory, health, demo tenant, tenant CLI, key rotation and revocation through the
+# cache TTL, encrypted credentials on disk, config errors, graceful SIGTERM.
+set -euo pipefail
+bin=$(realpath "${1:?usage: smoke.sh path/to/roomplane}")
+work=$(mktemp -d)
+server_pid=""
+cleanup() {
+  if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then kill -KILL "$server_pid"; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+cd "$work"
+
+passed=0
+failed=0
+check() {  # check "description" command...
+  local what=$1; shift
+  if "$@"; then passed=$((passed + 1)); echo "ok   - $what"; else failed=$((failed + 1)); echo "FAIL - $what"; fi
+}
+status_of() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+
+export ROOMPLANE_TENANT_CACHE_TTL_SECONDS=1
+"$bin" serve --listen 127.0.0.1:0 >stdout.txt 2>stderr.txt &
+server_pid=$!
+for _ in $(seq 1 100); do grep -q "listening on" stdout.txt 2>/dev/null && break; sleep 0.1; done
+url=$(sed -n 's/^Roomplane is listening on \(http[^ ]*\).*/\1/p' stdout.txt)
+demo_key=$(sed -n 's/.*demo API key[^:]*: \(rpk_[a-z2-7]*\).*/\1/p' stdout.txt)
+check "server printed its URL" test -n "$url"
+check "server printed the demo API key" test -n "$demo_key"
+check "GET /healthz is 200" test "$(status_of "$url/healthz")" = 200
+check "GET /readyz is 200" test "$(status_of "$url/readyz")" = 200
+check "master key file is mode 600" test "$(stat -c %a data/master.key)" = 600
+check "demo key authenticates" test "$(status_of -H "Authorization: Bearer $demo_key" "$url/v1/tenant")" = 200
+check "no key is 401" test "$(status_of "$url/v1/tenant")" = 401
+check "unknown key is 401" test "$(status_of -H "Authorization: Bearer rpk_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" "$url/v1/tenant")" = 401
+check "401 body has the error code" grep -q '"code":"unauthenticated"' <(curl -s "$url/v1/tenant")
+
+created=$("$bin" tenant create --name "Clinic Two" --db sqlite:./data/roomplane.db)
+tenant=$(jq -r .tenant_id <<<"$created")
+key=$(jq -r .api_key <<<"$created")
+key_id=$(jq -r .api_key_id <<<"$created")
+check "tenant create printed id and key" test -n "$tenant" -a -n "$key"
+check "new tenant's key authenticates as that tenant" \
+  test "$(curl -s -H "Authorization: Bearer $key" "$url/v1/tenant" | jq -r .tenant_id)" = "$tenant"
+check "tenant list shows no key material" bash -c "! \"$bin\" tenant list | grep -q '$key'"
+
+rotated=$("$bin" tenant rotate-key --tenant "$tenant" | jq -r .api_key)
+check "rotated key works" test "$(status_of -H "Authorization: Bearer $rotated" "$url/v1/tenant")" = 200
+check "old key still works before revocation" test "$(status_of -H "Authorization: Bearer $key" "$url/v1/tenant")" = 200
+"$bin" tenant revoke-key --tenant "$tenant" --key-id "$key_id" >/dev/null
+sleep 1.5  # one cache TTL
+check "revoked key is 401 after one TTL" test "$(status_of -H "Authorization: Bearer $key" "$url/v1/tenant")" = 401
+check "rotated key still works" test "$(status_of -H "Authorization: Bearer $rotated" "$url/v1/tenant")" = 200
+
+"$bin" tenant set-twilio --tenant "$tenant" --account-sid AC0123456789abcdef0123456789abcdef \
+  --api-key-sid SK0123456789abcdef0123456789abcdef --api-key-secret smoke-secret-value \
+  --auth-token 0123456789abcdef0123456789abcdef >/dev/null
+check "Twilio secret is not on disk in clear" bash -c "! grep -q smoke-secret-value data/roomplane.db*"
+check "auth token is not on disk in clear" bash -c "! grep -q 0123456789abcdef0123456789abcdef data/roomplane.db*"
+sleep 1.1
+check "provider shows as configured" \
+  test "$(curl -s -H "Authorization: Bearer $rotated" "$url/v1/tenant" | jq -r .provider.configured)" = true
+set +e
+"$bin" tenant rotate-key --tenant tn_nope >/dev/null 2>err.txt; code=$?
+set -e
+check "unknown tenant exits 1" test "$code" = 1
+check "unknown tenant error names the problem" grep -q '"code":"tenant_not_found"' err.txt
+check "metrics count requests by route" grep -q 'roomplane_http_requests_total{.*route="/v1/tenant"' <(curl -s "$url/metrics")
+check "logs are JSON lines" bash -c "head -n 3 stderr.txt | jq -e . >/dev/null"
+check "logs never contain an API key" bash -c "! grep -q rpk_ stderr.txt"
+
+kill -TERM "$server_pid"
+wait "$server_pid"; code=$?
+server_pid=""
+check "SIGTERM shuts down cleanly (exit 0)" test "$code" = 0
+check "shutdown was logged" grep -q '"event":"stopped"' stderr.txt
+
+set +e
+"$bin" serve --listen nonsense >/dev/null 2>err.txt; code=$?
+set -e
+check "bad config exits 1" test "$code" = 1
+check "bad config names the setting" grep -q "listen: 'nonsense' is not HOST:PORT (from --listen)" err.txt
+
+echo "smoke: $passed passed, $failed failed"
+test "$failed" = 0

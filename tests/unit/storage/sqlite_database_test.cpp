@@ -1,0 +1,115 @@
+#include "storage/sqlite_database.h"
+
+#include <gtest/gtest.h>
+
+#include "storage/migrations.h"
+#include "support/temp_dir.h"
+
+namespace roomplane::storage {
+namespace {
+
+std::string query_text(SqliteDatabase& db, const std::string& sql) {
+  return db.read([&](sqlite::Connection& c) -> core::Result<std::string> {
+            auto stmt = c.prepare(sql);
+            if (!stmt) return std::move(stmt).take_error();
+            auto row = (*stmt)->step();
+            if (!row) return std::move(row).take_error();
+            return *row ? (*stmt)->text(0) : std::string();
+          }).value();
+}
+
+TEST(SqliteDatabase, MigratesOnceAndReportsVersion) {
+  testing::TempDir dir;
+  auto db = SqliteDatabase::open({dir.file("rp.db")}).value();
+  auto first = db->migrate();
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_EQ(first->from_version, 0);
+  EXPECT_EQ(first->to_version, sqlite_migrations().back().version);
+  EXPECT_EQ(first->applied.size(), sqlite_migrations().size());
+  auto second = db->migrate();
+  ASSERT_TRUE(second.ok());
+  EXPECT_TRUE(second->applied.empty());
+  EXPECT_EQ(db->schema_version().value(), sqlite_migrations().back().version);
+}
+
+TEST(SqliteDatabase, UsesWalAndCreatesEveryTable) {
+  testing::TempDir dir;
+  auto db = SqliteDatabase::open({dir.file("sub/dir/rp.db")}).value();
+  ASSERT_TRUE(db->migrate().ok());
+  EXPECT_EQ(query_text(*db, "PRAGMA journal_mode"), "wal");
+  for (const char* table : {"tenants", "api_keys", "provider_credentials", "rooms", "participants", "events", "compositions"}) {
+    EXPECT_EQ(query_text(*db, std::string("SELECT name FROM sqlite_master WHERE type='table' AND name='") + table + "'"), table);
+  }
+  EXPECT_TRUE(db->ping().ok());
+}
+
+TEST(SqliteDatabase, EveryIndexLeadsWithTenantIdExceptKeyHash) {
+  testing::TempDir dir;
+  auto db = SqliteDatabase::open({dir.file("rp.db")}).value();
+  ASSERT_TRUE(db->migrate().ok());
+  auto bad = db->read([](sqlite::Connection& c) -> core::Result<std::vector<std::string>> {
+    auto stmt = c.prepare(
+        "SELECT il.name FROM sqlite_master m, pragma_index_list(m.name) il "
+        "WHERE m.type = 'table' AND m.name NOT IN ('schema_migrations') "
+        "AND (SELECT ii.name FROM pragma_index_info(il.name) ii WHERE ii.seqno = 0) != 'tenant_id'");
+    if (!stmt) return std::move(stmt).take_error();
+    std::vector<std::string> names;
+    while (true) {
+      auto row = (*stmt)->step();
+      if (!row) return std::move(row).take_error();
+      if (!*row) break;
+      names.push_back((*stmt)->text(0));
+    }
+    return names;
+  });
+  ASSERT_TRUE(bad.ok()) << bad.error().message;
+  EXPECT_EQ(*bad, std::vector<std::string>{"api_keys_by_hash"});
+}
+
+TEST(SqliteDatabase, WriteRollsBackWhenTheCallbackFails) {
+  testing::TempDir dir;
+  auto db = SqliteDatabase::open({dir.file("rp.db")}).value();
+  ASSERT_TRUE(db->migrate().ok());
+  auto failed = db->write([](sqlite::Connection& c) -> core::Status {
+    auto s = c.exec("INSERT INTO tenants VALUES ('tn_x', 'x', '{}', 1, 1)");
+    if (!s) return s;
+    return core::Error::internal("boom");
+  });
+  EXPECT_FALSE(failed.ok());
+  EXPECT_EQ(query_text(*db, "SELECT COUNT(*) FROM tenants"), "0");
+}
+
+TEST(SqliteDatabase, RefusesASchemaNewerThanTheBinary) {
+  testing::TempDir dir;
+  auto db = SqliteDatabase::open({dir.file("rp.db")}).value();
+  ASSERT_TRUE(db->migrate().ok());
+  ASSERT_TRUE(db->write([](sqlite::Connection& c) { return c.exec("INSERT INTO schema_migrations VALUES (999, 'future', 0)"); }).ok());
+  auto again = db->migrate();
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, "schema_too_new");
+}
+
+TEST(SqliteDatabase, OpenFailsClearlyOnAnUnusablePath) {
+  auto db = SqliteDatabase::open({"/proc/forbidden/rp.db"});
+  ASSERT_FALSE(db.ok());
+  EXPECT_EQ(db.error().kind, core::ErrorKind::kUnavailable);
+}
+
+}  // namespace
+}  // namespace roomplane::storage
+
+namespace roomplane::storage {
+namespace {
+
+// Regression: a cached SELECT left unreset kept its reader on an old WAL snapshot.
+TEST(SqliteDatabase, ReadersSeeWritesCommittedAfterTheirPreviousRead) {
+  testing::TempDir dir;
+  auto db = SqliteDatabase::open({dir.file("rp.db"), 5000, 1}).value();
+  ASSERT_TRUE(db->migrate().ok());
+  EXPECT_EQ(query_text(*db, "SELECT COUNT(*) FROM tenants"), "0");
+  ASSERT_TRUE(db->write([](sqlite::Connection& c) { return c.exec("INSERT INTO tenants VALUES ('tn_x', 'x', '{}', 1, 1)"); }).ok());
+  EXPECT_EQ(query_text(*db, "SELECT COUNT(*) FROM tenants"), "1");
+}
+
+}  // namespace
+}  // namespace roomplane::storage
