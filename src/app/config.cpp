@@ -210,13 +210,18 @@ core::Result<Config> load_config(const ConfigSources& sources) {
   };
 
   if (sources.toml_path) {
-    toml::parse_result parsed = toml::parse_file(*sources.toml_path);
-    if (!parsed) {
-      const auto& err = parsed.error();
+    // Debian's toml++ is built with exceptions: parse errors arrive as toml::parse_error.
+    toml::table table;
+    bool parsed = false;
+    try {
+      table = toml::parse_file(*sources.toml_path);
+      parsed = true;
+    } catch (const toml::parse_error& err) {
       problems.push_back("config file " + *sources.toml_path + ": " + std::string(err.description()) +
                          " (line " + std::to_string(err.source().begin.line) + ")");
-    } else {
-      for (const auto& [key, node] : parsed.table()) {
+    }
+    if (parsed) {
+      for (const auto& [key, node] : table) {
         const std::string k(key.str());
         const auto it = std::find_if(setting_table().begin(), setting_table().end(),
                                      [&](const Setting& s) { return s.key == k; });

@@ -27,6 +27,9 @@ struct Error {
   ErrorKind kind = ErrorKind::kInternal;
   std::string code;     // stable, machine-readable, snake_case (e.g. "identity_too_long")
   std::string message;  // for humans: says what to fix
+  // The numeric code of an upstream system when it caused the error (e.g. Twilio's 20404), so
+  // callers can branch on it without parsing messages. 0 when there is none.
+  int upstream_code = 0;
 
   static Error invalid_argument(std::string code, std::string message) {
     return {ErrorKind::kInvalidArgument, std::move(code), std::move(message)};

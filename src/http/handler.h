@@ -16,10 +16,13 @@ namespace roomplane::http {
 using Responder = std::function<void(Response)>;
 using Handler = std::function<void(Request, Responder)>;
 
-// Runs `fn` on the calling (I/O) thread. For work that cannot block.
+// Runs `fn` on the calling (I/O) thread. For work that cannot block. Same exception rule as
+// blocking().
 Handler inline_handler(std::function<Response(const Request&)> fn);
 
-// Runs `fn` on `pool`. An exception escaping `fn` becomes a 500 with code "internal".
+// Runs `fn` on `pool`, which must outlive the handler. An exception escaping `fn` becomes a 500
+// with code "internal" (details go to the access log, not the client). If the pool drops the
+// task (it was stopped), the Responder dies uncalled and the server answers 500.
 Handler blocking(core::WorkPool& pool, std::function<Response(const Request&)> fn);
 
 }  // namespace roomplane::http

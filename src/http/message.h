@@ -15,6 +15,11 @@
 
 namespace roomplane::http {
 
+// Response headers a handler may set to pass facts to the server's access log. The server strips
+// them before sending, so they never reach the client.
+inline constexpr std::string_view kTenantHeader = "X-Roomplane-Tenant";      // logged as tenant_id
+inline constexpr std::string_view kErrorDetailHeader = "X-Roomplane-Error";  // logged as error
+
 // Case-insensitive header map (HTTP header names are case-insensitive).
 struct CaseInsensitiveLess {
   bool operator()(std::string_view a, std::string_view b) const;
@@ -54,6 +59,10 @@ struct Response {
 };
 
 unsigned status_for(core::ErrorKind kind);
+
+// Decodes %XX escapes (and "+" as a space when `plus_is_space`, as in query strings). nullopt
+// when an escape is malformed ("%", "%4", "%zz").
+std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space = false);
 
 // Parses a JSON object body; a clear 400 error when the body is not a JSON object.
 core::Result<nlohmann::json> parse_json_object(const Request& request);

@@ -3,9 +3,23 @@
 // "/v1/rooms/{id}/tokens". A path that matches no pattern is 404; one that matches a pattern
 // under another method is 405 with an Allow header. Built once at start, then read-only, so
 // look-ups need no lock.
+//
+// Matching rules:
+//  - match() takes the raw, still percent-encoded path (no query). It splits on "/" first and
+//    decodes each segment after, so "%2F" stays inside one capture ("a%2Fb" captures "a/b").
+//    Literal segments are compared after decoding too. A segment with a malformed escape
+//    matches nothing (the server answers 400 before routing such a path).
+//  - No trailing-slash normalisation: "/v1/rooms/" is not "/v1/rooms" (404 unless registered).
+//    Captures never match an empty segment, so "/v1/rooms/" does not match "/v1/rooms/{id}".
+//  - When several patterns match, the most specific wins: at the first segment where they
+//    differ, a literal beats a capture ("/v1/rooms/search" beats "/v1/rooms/{id}").
+//  - Methods are compared case-sensitively, as HTTP does.
 
+#include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "http/handler.h"
@@ -14,18 +28,21 @@ namespace roomplane::http {
 
 class Router {
  public:
+  // Throws std::logic_error on a malformed pattern (not starting with "/", an empty or unclosed
+  // "{}") or a duplicate (method, pattern): route tables are code, so that is a bug.
   void add(std::string method, std::string pattern, Handler handler);
 
   struct Match {
-    const Handler* handler = nullptr;  // null when nothing matched
+    const Handler* handler = nullptr;  // null when nothing matched; points into the Router
     std::string pattern;               // matched pattern ("" when none)
     std::map<std::string, std::string> params;
     std::vector<std::string> allowed_methods;  // set when the path matched but the method did not
+                                               // (sorted, unique)
   };
   Match match(std::string_view method, std::string_view path) const;
 
   // Every (method, pattern) pair, for the OpenAPI coverage test.
-  std::vector<std::pair<std::string, std::string>> routes() const;
+  std::vector<std::pair<std::string, std::string>> routes() const;  // in registration order
 
  private:
   struct Route {

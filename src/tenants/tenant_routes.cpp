@@ -5,13 +5,13 @@
 namespace roomplane::tenants {
 namespace {
 
-constexpr const char* kTenantHeader = "X-Roomplane-Tenant";
+
 
 http::Response unauthenticated() { return http::Response::from_error(core::Error::unauthenticated()); }
 
 http::Response run(const AuthenticatedHandler& handler, const http::Request& request, const Principal& principal) {
   auto response = handler(request, principal);
-  response.headers.emplace_back(kTenantHeader, principal.tenant_id.value());
+  response.headers.emplace_back(std::string(http::kTenantHeader), principal.tenant_id.value());
   return response;
 }
 

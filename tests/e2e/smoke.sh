@@ -56,9 +56,9 @@ check "rotated key still works" test "$(status_of -H "Authorization: Bearer $rot
 
 "$bin" tenant set-twilio --tenant "$tenant" --account-sid AC0123456789abcdef0123456789abcdef \
   --api-key-sid SK0123456789abcdef0123456789abcdef --api-key-secret smoke-secret-value \
-  --auth-token 0123456789abcdef0123456789abcdef >/dev/null
+  --auth-token f00dfacef00dfacef00dfacef00dface >/dev/null
 check "Twilio secret is not on disk in clear" bash -c "! grep -q smoke-secret-value data/roomplane.db*"
-check "auth token is not on disk in clear" bash -c "! grep -q 0123456789abcdef0123456789abcdef data/roomplane.db*"
+check "auth token is not on disk in clear" bash -c "! grep -q f00dfacef00dfacef00dfacef00dface data/roomplane.db*"
 sleep 1.1
 check "provider shows as configured" \
   test "$(curl -s -H "Authorization: Bearer $rotated" "$url/v1/tenant" | jq -r .provider.configured)" = true
@@ -81,7 +81,7 @@ set +e
 "$bin" serve --listen nonsense >/dev/null 2>err.txt; code=$?
 set -e
 check "bad config exits 1" test "$code" = 1
-check "bad config names the setting" grep -q "listen: 'nonsense' is not HOST:PORT (from --listen)" err.txt
+check "bad config names the setting and its source" grep -q "listen: 'nonsense' is not HOST:PORT .*(from --listen)" err.txt
 
 echo "smoke: $passed passed, $failed failed"
 test "$failed" = 0
