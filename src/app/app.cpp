@@ -10,29 +10,36 @@
 #include "observability/metrics.h"
 #include "storage/sqlite_database.h"
 #include "storage/sqlite_tenant_stores.h"
-#include "tenants/tenant_routes.h"
 #include "tenants/tenant_admin.h"
 #include "tenants/tenant_directory.h"
+#include "tenants/tenant_routes.h"
 
 namespace roomplane::app {
 namespace {
 
 core::Result<crypto::SecretBox> load_secret_box(const Config& config) {
-  auto key = config.master_key.empty() ? crypto::load_or_create_key_file(config.effective_master_key_file())
-                                       : crypto::parse_master_key(config.master_key);
-  if (!key) return std::move(key).take_error();
+  auto key = config.master_key.empty()
+                 ? crypto::load_or_create_key_file(config.effective_master_key_file())
+                 : crypto::parse_master_key(config.master_key);
+  if (!key)
+    return std::move(key).take_error();
   return crypto::SecretBox::from_key(std::move(key).value());
 }
 
-core::Result<std::unique_ptr<storage::SqliteDatabase>> open_database(const Config& config, std::size_t readers,
-                                                                     storage::MigrationReport* report) {
+core::Result<std::unique_ptr<storage::SqliteDatabase>> open_database(
+    const Config& config, std::size_t readers, storage::MigrationReport* report) {
   const auto path = config.sqlite_path();
-  if (!path) return core::Error::invalid_argument("invalid_config", "only sqlite: database URLs are supported");
+  if (!path)
+    return core::Error::invalid_argument("invalid_config",
+                                         "only sqlite: database URLs are supported");
   auto db = storage::SqliteDatabase::open({*path, 5000, readers});
-  if (!db) return std::move(db).take_error();
+  if (!db)
+    return std::move(db).take_error();
   auto migrated = (*db)->migrate();
-  if (!migrated) return std::move(migrated).take_error();
-  if (report) *report = std::move(migrated).value();
+  if (!migrated)
+    return std::move(migrated).take_error();
+  if (report)
+    *report = std::move(migrated).value();
   return db;
 }
 
@@ -79,16 +86,19 @@ core::Result<std::unique_ptr<App>> App::create(const Config& config, AppOverride
   p->log = p->logging->logger("app");
 
   auto secrets = load_secret_box(config);
-  if (!secrets) return std::move(secrets).take_error();
+  if (!secrets)
+    return std::move(secrets).take_error();
   p->secrets.emplace(std::move(secrets).value());
 
   const auto db_threads = config.effective_db_threads();
   storage::MigrationReport report;
   auto db = open_database(config, db_threads, &report);
-  if (!db) return std::move(db).take_error();
+  if (!db)
+    return std::move(db).take_error();
   p->database = std::move(db).value();
   if (!report.applied.empty()) {
-    p->log.info("migrations_applied", {{"from_version", report.from_version}, {"to_version", report.to_version}});
+    p->log.info("migrations_applied",
+                {{"from_version", report.from_version}, {"to_version", report.to_version}});
   }
 
   p->tenant_store = std::make_unique<storage::SqliteTenantStore>(*p->database);
@@ -97,8 +107,8 @@ core::Result<std::unique_ptr<App>> App::create(const Config& config, AppOverride
   p->directory = std::make_unique<tenants::TenantDirectory>(
       *p->tenant_store, *p->key_store, *p->credential_store, *p->secrets, *p->clock,
       std::chrono::seconds(config.tenant_cache_ttl_seconds), p->metrics);
-  p->admin = std::make_unique<tenants::TenantAdmin>(*p->tenant_store, *p->key_store, *p->credential_store,
-                                                    *p->secrets, *p->clock);
+  p->admin = std::make_unique<tenants::TenantAdmin>(*p->tenant_store, *p->key_store,
+                                                    *p->credential_store, *p->secrets, *p->clock);
   p->pool = std::make_unique<core::WorkPool>(db_threads);
 
   add_system_routes(p->router, *p->pool, p->metrics,
@@ -113,27 +123,33 @@ core::Result<std::unique_ptr<App>> App::create(const Config& config, AppOverride
   options.read_timeout = std::chrono::seconds(config.read_timeout_seconds);
   options.idle_timeout = std::chrono::seconds(config.idle_timeout_seconds);
   options.drain_timeout = std::chrono::seconds(config.shutdown_timeout_seconds);
-  p->server = std::make_unique<http::Server>(options, p->router, p->metrics, p->logging->logger("http"));
+  p->server =
+      std::make_unique<http::Server>(options, p->router, p->metrics, p->logging->logger("http"));
   return std::unique_ptr<App>(new App(std::move(p)));
 }
 
 App::App(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
 
-App::~App() { stop(); }
+App::~App() {
+  stop();
+}
 
 core::Status App::start() {
   auto& p = *parts_;
   if (p.config.demo_tenant) {
     auto existing = p.tenant_store->list();
-    if (!existing) return std::move(existing).take_error();
+    if (!existing)
+      return std::move(existing).take_error();
     if (existing->empty()) {
       auto created = p.admin->create_tenant("Demo clinic");
-      if (!created) return std::move(created).take_error();
+      if (!created)
+        return std::move(created).take_error();
       p.demo = DemoTenant{created->tenant.id.value(), created->api_key};
       p.log.info("demo_tenant_created", {{"tenant_id", created->tenant.id.value()}});
     }
   }
-  if (auto s = p.server->start(); !s) return s;
+  if (auto s = p.server->start(); !s)
+    return s;
   p.log.info("started", {{"url", base_url()},
                          {"public_url", p.config.effective_public_url()},
                          {"http_threads", p.config.effective_http_threads()},
@@ -143,7 +159,8 @@ core::Status App::start() {
 
 void App::stop() {
   auto& p = *parts_;
-  if (p.stopped) return;
+  if (p.stopped)
+    return;
   p.stopped = true;
   p.log.info("stopping");
   p.server->shutdown();  // stop accepting, drain in-flight requests
@@ -153,16 +170,24 @@ void App::stop() {
   p.logging->flush();
 }
 
-std::uint16_t App::port() const { return parts_->server->port(); }
+std::uint16_t App::port() const {
+  return parts_->server->port();
+}
 
 std::string App::base_url() const {
   HostPort bound{parts_->config.listen.host, port()};
   return "http://" + bound.to_string();
 }
 
-const std::optional<DemoTenant>& App::demo_tenant() const { return parts_->demo; }
-observability::MetricsRegistry& App::metrics() { return parts_->metrics; }
-tenants::TenantAdmin& App::tenant_admin() { return *parts_->admin; }
+const std::optional<DemoTenant>& App::demo_tenant() const {
+  return parts_->demo;
+}
+observability::MetricsRegistry& App::metrics() {
+  return parts_->metrics;
+}
+tenants::TenantAdmin& App::tenant_admin() {
+  return *parts_->admin;
+}
 
 struct AdminContext::Parts {
   core::SystemClock clock;
@@ -178,23 +203,31 @@ struct AdminContext::Parts {
 core::Result<std::unique_ptr<AdminContext>> AdminContext::open(const Config& config) {
   auto p = std::make_unique<Parts>();
   auto secrets = load_secret_box(config);
-  if (!secrets) return std::move(secrets).take_error();
+  if (!secrets)
+    return std::move(secrets).take_error();
   p->secrets.emplace(std::move(secrets).value());
   auto db = open_database(config, 1, &p->report);
-  if (!db) return std::move(db).take_error();
+  if (!db)
+    return std::move(db).take_error();
   p->database = std::move(db).value();
   p->tenant_store = std::make_unique<storage::SqliteTenantStore>(*p->database);
   p->key_store = std::make_unique<storage::SqliteApiKeyStore>(*p->database);
   p->credential_store = std::make_unique<storage::SqliteCredentialStore>(*p->database);
-  p->admin = std::make_unique<tenants::TenantAdmin>(*p->tenant_store, *p->key_store, *p->credential_store,
-                                                    *p->secrets, p->clock);
+  p->admin = std::make_unique<tenants::TenantAdmin>(*p->tenant_store, *p->key_store,
+                                                    *p->credential_store, *p->secrets, p->clock);
   return std::unique_ptr<AdminContext>(new AdminContext(std::move(p)));
 }
 
 AdminContext::AdminContext(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
 AdminContext::~AdminContext() = default;
-tenants::TenantAdmin& AdminContext::tenant_admin() { return *parts_->admin; }
-const std::vector<std::string>& AdminContext::applied_migrations() const { return parts_->report.applied; }
-int AdminContext::schema_version() const { return parts_->report.to_version; }
+tenants::TenantAdmin& AdminContext::tenant_admin() {
+  return *parts_->admin;
+}
+const std::vector<std::string>& AdminContext::applied_migrations() const {
+  return parts_->report.applied;
+}
+int AdminContext::schema_version() const {
+  return parts_->report.to_version;
+}
 
 }  // namespace roomplane::app

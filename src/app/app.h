@@ -25,8 +25,8 @@ class TenantAdmin;
 namespace roomplane::app {
 
 struct AppOverrides {
-  const core::Clock* clock = nullptr;             // default: the system clock
-  observability::Logging* logging = nullptr;      // default: JSON lines on stderr
+  const core::Clock* clock = nullptr;         // default: the system clock
+  observability::Logging* logging = nullptr;  // default: JSON lines on stderr
 };
 
 // What `serve` prints for a newcomer when it created the demo tenant.
@@ -38,7 +38,8 @@ struct DemoTenant {
 class App {
  public:
   // Validates and opens everything (database, migrations, master key) but serves nothing yet.
-  static core::Result<std::unique_ptr<App>> create(const Config& config, AppOverrides overrides = {});
+  static core::Result<std::unique_ptr<App>> create(const Config& config,
+                                                   AppOverrides overrides = {});
   ~App();
 
   // Creates the demo tenant if configured and the database has no tenant, then starts serving.

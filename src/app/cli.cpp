@@ -16,11 +16,14 @@ constexpr int kExitError = 1;
 constexpr int kExitUsage = 2;
 
 int fail(const core::Error& error) {
-  std::cerr << nlohmann::json{{"error", {{"code", error.code}, {"message", error.message}}}}.dump() << "\n";
+  std::cerr << nlohmann::json{{"error", {{"code", error.code}, {"message", error.message}}}}.dump()
+            << "\n";
   return kExitError;
 }
 
-void print(const nlohmann::json& json) { std::cout << json.dump(2) << std::endl; }
+void print(const nlohmann::json& json) {
+  std::cout << json.dump(2) << std::endl;
+}
 
 std::string flag_for(std::string key) {
   std::replace(key.begin(), key.end(), '_', '-');
@@ -31,10 +34,11 @@ std::string flag_for(std::string key) {
 void add_setting_flags(CLI::App& command, std::map<std::string, std::string>& flags,
                        const std::vector<std::string>& only = {}) {
   for (const auto& setting : settings()) {
-    if (!only.empty() && std::find(only.begin(), only.end(), setting.key) == only.end()) continue;
+    if (!only.empty() && std::find(only.begin(), only.end(), setting.key) == only.end())
+      continue;
     command.add_option_function<std::string>(
-        flag_for(setting.key), [&flags, key = setting.key](const std::string& v) { flags[key] = v; },
-        setting.help);
+        flag_for(setting.key),
+        [&flags, key = setting.key](const std::string& v) { flags[key] = v; }, setting.help);
   }
 }
 
@@ -42,7 +46,8 @@ nlohmann::json key_json(const tenants::ApiKey& key) {
   return {{"api_key_id", key.id.value()},
           {"prefix", key.key_prefix},
           {"created_at", core::to_rfc3339(key.created_at)},
-          {"revoked_at", key.revoked_at ? nlohmann::json(core::to_rfc3339(*key.revoked_at)) : nlohmann::json()}};
+          {"revoked_at",
+           key.revoked_at ? nlohmann::json(core::to_rfc3339(*key.revoked_at)) : nlohmann::json()}};
 }
 
 int serve(const Config& config) {
@@ -54,8 +59,10 @@ int serve(const Config& config) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   auto app = App::create(config);
-  if (!app) return fail(app.error());
-  if (auto s = (*app)->start(); !s) return fail(s.error());
+  if (!app)
+    return fail(app.error());
+  if (auto s = (*app)->start(); !s)
+    return fail(s.error());
 
   const auto url = (*app)->base_url();
   std::cout << "Roomplane is listening on " << url << "\n";
@@ -63,7 +70,8 @@ int serve(const Config& config) {
   if (const auto& demo = (*app)->demo_tenant()) {
     std::cout << "  demo tenant: " << demo->tenant_id << "\n"
               << "  demo API key (shown once, stored only as a hash): " << demo->api_key << "\n"
-              << "  try:     curl -H 'Authorization: Bearer " << demo->api_key << "' " << url << "/v1/tenant\n";
+              << "  try:     curl -H 'Authorization: Bearer " << demo->api_key << "' " << url
+              << "/v1/tenant\n";
   } else {
     std::cout << "  tenants: roomplane tenant list --db " << config.db_url
               << " (new key: roomplane tenant rotate-key --tenant ID)\n";
@@ -85,26 +93,33 @@ int run_cli(int argc, char** argv, const std::map<std::string, std::string>& env
   std::map<std::string, std::string> flags;
   cli.add_option("--config", config_file, "TOML configuration file")->check(CLI::ExistingFile);
 
-  auto* serve_cmd = cli.add_subcommand("serve", "run the HTTP server (embedded defaults: SQLite + Twilio emulator)");
+  auto* serve_cmd = cli.add_subcommand(
+      "serve", "run the HTTP server (embedded defaults: SQLite + Twilio emulator)");
   add_setting_flags(*serve_cmd, flags);
 
   auto* migrate_cmd = cli.add_subcommand("migrate", "apply database migrations and exit");
   add_setting_flags(*migrate_cmd, flags, {"db", "master_key_file", "log_level"});
 
-  auto* tenant_cmd = cli.add_subcommand("tenant", "manage tenants, API keys and Twilio credentials");
+  auto* tenant_cmd =
+      cli.add_subcommand("tenant", "manage tenants, API keys and Twilio credentials");
   tenant_cmd->require_subcommand(1);
   std::string name, tenant_id, key_id, account_sid, api_key_sid, api_key_secret, auth_token;
   std::vector<std::string> reserved;
-  auto* create_cmd = tenant_cmd->add_subcommand("create", "create a tenant; prints its first API key once");
+  auto* create_cmd =
+      tenant_cmd->add_subcommand("create", "create a tenant; prints its first API key once");
   create_cmd->add_option("--name", name, "tenant display name")->required();
-  create_cmd->add_option("--reserved-identity", reserved, "identity this tenant reserves (repeatable)");
-  auto* list_cmd = tenant_cmd->add_subcommand("list", "list tenants with their keys (never the keys themselves)");
-  auto* rotate_cmd = tenant_cmd->add_subcommand("rotate-key", "issue an additional API key; old keys keep working");
+  create_cmd->add_option("--reserved-identity", reserved,
+                         "identity this tenant reserves (repeatable)");
+  auto* list_cmd = tenant_cmd->add_subcommand(
+      "list", "list tenants with their keys (never the keys themselves)");
+  auto* rotate_cmd = tenant_cmd->add_subcommand(
+      "rotate-key", "issue an additional API key; old keys keep working");
   rotate_cmd->add_option("--tenant", tenant_id, "tenant id")->required();
   auto* revoke_cmd = tenant_cmd->add_subcommand("revoke-key", "revoke an API key");
   revoke_cmd->add_option("--tenant", tenant_id, "tenant id")->required();
   revoke_cmd->add_option("--key-id", key_id, "API key id (see tenant list)")->required();
-  auto* twilio_cmd = tenant_cmd->add_subcommand("set-twilio", "store the tenant's Twilio credentials (encrypted)");
+  auto* twilio_cmd =
+      tenant_cmd->add_subcommand("set-twilio", "store the tenant's Twilio credentials (encrypted)");
   twilio_cmd->add_option("--tenant", tenant_id, "tenant id")->required();
   twilio_cmd->add_option("--account-sid", account_sid, "Account SID (AC...)")->required();
   twilio_cmd->add_option("--api-key-sid", api_key_sid, "API Key SID (SK...)")->required();
@@ -122,27 +137,33 @@ int run_cli(int argc, char** argv, const std::map<std::string, std::string>& env
   }
 
   ConfigSources sources;
-  if (!config_file.empty()) sources.toml_path = config_file;
+  if (!config_file.empty())
+    sources.toml_path = config_file;
   sources.env = env;
   sources.flags = flags;
   auto config = load_config(sources);
-  if (!config) return fail(config.error());
+  if (!config)
+    return fail(config.error());
 
-  if (serve_cmd->parsed()) return serve(*config);
+  if (serve_cmd->parsed())
+    return serve(*config);
 
   auto context = AdminContext::open(*config);
-  if (!context) return fail(context.error());
+  if (!context)
+    return fail(context.error());
   auto& admin = (*context)->tenant_admin();
 
   if (migrate_cmd->parsed()) {
-    print({{"schema_version", (*context)->schema_version()}, {"applied", (*context)->applied_migrations()}});
+    print({{"schema_version", (*context)->schema_version()},
+           {"applied", (*context)->applied_migrations()}});
     return 0;
   }
   if (create_cmd->parsed()) {
     tenants::TenantSettings settings;
     settings.reserved_identities = reserved;
     auto created = admin.create_tenant(name, settings);
-    if (!created) return fail(created.error());
+    if (!created)
+      return fail(created.error());
     print({{"tenant_id", created->tenant.id.value()},
            {"name", created->tenant.name},
            {"api_key_id", created->key_id.value()},
@@ -151,18 +172,21 @@ int run_cli(int argc, char** argv, const std::map<std::string, std::string>& env
   }
   if (list_cmd->parsed()) {
     auto all = admin.list_tenants();
-    if (!all) return fail(all.error());
+    if (!all)
+      return fail(all.error());
     nlohmann::json out = nlohmann::json::array();
     for (const auto& s : *all) {
       nlohmann::json keys = nlohmann::json::array();
-      for (const auto& k : s.keys) keys.push_back(key_json(k));
+      for (const auto& k : s.keys)
+        keys.push_back(key_json(k));
       out.push_back({{"tenant_id", s.tenant.id.value()},
                      {"name", s.tenant.name},
                      {"created_at", core::to_rfc3339(s.tenant.created_at)},
                      {"settings", s.tenant.settings.to_json()},
                      {"api_keys", keys},
                      {"provider", s.provider_account_sid
-                                      ? nlohmann::json{{"configured", true}, {"account_sid", *s.provider_account_sid}}
+                                      ? nlohmann::json{{"configured", true},
+                                                       {"account_sid", *s.provider_account_sid}}
                                       : nlohmann::json{{"configured", false}}}});
     }
     print({{"tenants", out}});
@@ -170,19 +194,25 @@ int run_cli(int argc, char** argv, const std::map<std::string, std::string>& env
   }
   if (rotate_cmd->parsed()) {
     auto issued = admin.rotate_key(core::TenantId(tenant_id));
-    if (!issued) return fail(issued.error());
-    print({{"tenant_id", tenant_id}, {"api_key_id", issued->key_id.value()}, {"api_key", issued->api_key}});
+    if (!issued)
+      return fail(issued.error());
+    print({{"tenant_id", tenant_id},
+           {"api_key_id", issued->key_id.value()},
+           {"api_key", issued->api_key}});
     return 0;
   }
   if (revoke_cmd->parsed()) {
-    if (auto s = admin.revoke_key(core::TenantId(tenant_id), core::ApiKeyId(key_id)); !s) return fail(s.error());
+    if (auto s = admin.revoke_key(core::TenantId(tenant_id), core::ApiKeyId(key_id)); !s)
+      return fail(s.error());
     print({{"tenant_id", tenant_id}, {"api_key_id", key_id}, {"revoked", true}});
     return 0;
   }
   if (twilio_cmd->parsed()) {
     tenants::ProviderCredentials credentials{account_sid, api_key_sid, api_key_secret, auth_token};
-    if (auto s = admin.set_provider_credentials(core::TenantId(tenant_id), credentials); !s) return fail(s.error());
-    print({{"tenant_id", tenant_id}, {"provider", {{"configured", true}, {"account_sid", account_sid}}}});
+    if (auto s = admin.set_provider_credentials(core::TenantId(tenant_id), credentials); !s)
+      return fail(s.error());
+    print({{"tenant_id", tenant_id},
+           {"provider", {{"configured", true}, {"account_sid", account_sid}}}});
     return 0;
   }
   return kExitUsage;

@@ -25,7 +25,8 @@ std::optional<std::int64_t> parse_int(const std::string& text) {
   std::int64_t value = 0;
   const auto* end = text.data() + text.size();
   auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (ec != std::errc() || ptr != end) return std::nullopt;
+  if (ec != std::errc() || ptr != end)
+    return std::nullopt;
   return value;
 }
 
@@ -33,7 +34,8 @@ Apply int_in_range(std::int64_t Config::*field, std::int64_t min, std::int64_t m
   return [=](Config& c, const std::string& v) -> std::optional<std::string> {
     auto n = parse_int(v);
     if (!n || *n < min || *n > max) {
-      return "'" + v + "' is not an integer between " + std::to_string(min) + " and " + std::to_string(max);
+      return "'" + v + "' is not an integer between " + std::to_string(min) + " and " +
+             std::to_string(max);
     }
     c.*field = *n;
     return std::nullopt;
@@ -43,7 +45,8 @@ Apply int_in_range(std::int64_t Config::*field, std::int64_t min, std::int64_t m
 Apply host_port(HostPort Config::*field) {
   return [=](Config& c, const std::string& v) -> std::optional<std::string> {
     auto hp = parse_host_port(v);
-    if (!hp) return hp.error().message;
+    if (!hp)
+      return hp.error().message;
     c.*field = *hp;
     return std::nullopt;
   };
@@ -61,7 +64,8 @@ const std::vector<Setting>& setting_table() {
          if (v.starts_with("postgres://") || v.starts_with("postgresql://")) {
            return "PostgreSQL is not supported by this build yet; use sqlite:PATH";
          }
-         return "'" + v + "' is not a database URL; use sqlite:PATH, e.g. sqlite:./data/roomplane.db";
+         return "'" + v +
+                "' is not a database URL; use sqlite:PATH, e.g. sqlite:./data/roomplane.db";
        }},
       {"public_url", "the URL Twilio calls back and signs (default http:// + listen)",
        [](Config& c, const std::string& v) -> std::optional<std::string> {
@@ -70,41 +74,57 @@ const std::vector<Setting>& setting_table() {
            return "'" + v + "' is not an http:// or https:// URL";
          }
          c.public_url = v;
-         while (c.public_url.ends_with('/')) c.public_url.pop_back();
+         while (c.public_url.ends_with('/'))
+           c.public_url.pop_back();
          return std::nullopt;
        }},
       {"twilio", "emulator (built-in Twilio emulator) or live (real Twilio)",
        [](Config& c, const std::string& v) -> std::optional<std::string> {
-         if (v == "emulator") c.twilio = TwilioMode::kEmulator;
-         else if (v == "live") c.twilio = TwilioMode::kLive;
-         else return "'" + v + "' must be 'emulator' or 'live'";
+         if (v == "emulator")
+           c.twilio = TwilioMode::kEmulator;
+         else if (v == "live")
+           c.twilio = TwilioMode::kLive;
+         else
+           return "'" + v + "' must be 'emulator' or 'live'";
          return std::nullopt;
        }},
-      {"emulator_listen", "HOST:PORT of the in-process Twilio emulator", host_port(&Config::emulator_listen)},
-      {"tenant_cache_ttl_seconds", "how long tenant, key and credential look-ups are cached (0 disables)",
+      {"emulator_listen", "HOST:PORT of the in-process Twilio emulator",
+       host_port(&Config::emulator_listen)},
+      {"tenant_cache_ttl_seconds",
+       "how long tenant, key and credential look-ups are cached (0 disables)",
        int_in_range(&Config::tenant_cache_ttl_seconds, 0, 3600)},
-      {"http_threads", "HTTP I/O threads (0: one per core)", int_in_range(&Config::http_threads, 0, 256)},
-      {"db_threads", "threads for database work (0: max(2, cores))", int_in_range(&Config::db_threads, 0, 256)},
-      {"body_limit_bytes", "largest request body accepted", int_in_range(&Config::body_limit_bytes, 1024, 64 << 20)},
-      {"read_timeout_seconds", "time allowed to receive one request", int_in_range(&Config::read_timeout_seconds, 1, 3600)},
-      {"idle_timeout_seconds", "keep-alive connection idle limit", int_in_range(&Config::idle_timeout_seconds, 1, 3600)},
+      {"http_threads", "HTTP I/O threads (0: one per core)",
+       int_in_range(&Config::http_threads, 0, 256)},
+      {"db_threads", "threads for database work (0: max(2, cores))",
+       int_in_range(&Config::db_threads, 0, 256)},
+      {"body_limit_bytes", "largest request body accepted",
+       int_in_range(&Config::body_limit_bytes, 1024, 64 << 20)},
+      {"read_timeout_seconds", "time allowed to receive one request",
+       int_in_range(&Config::read_timeout_seconds, 1, 3600)},
+      {"idle_timeout_seconds", "keep-alive connection idle limit",
+       int_in_range(&Config::idle_timeout_seconds, 1, 3600)},
       {"shutdown_timeout_seconds", "how long in-flight requests may finish on shutdown",
        int_in_range(&Config::shutdown_timeout_seconds, 0, 600)},
       {"log_level", "debug, info, warn, error or off",
        [](Config& c, const std::string& v) -> std::optional<std::string> {
-         if (!observability::parse_log_level(v, c.log_level)) return "'" + v + "' must be debug, info, warn, error or off";
+         if (!observability::parse_log_level(v, c.log_level))
+           return "'" + v + "' must be debug, info, warn, error or off";
          return std::nullopt;
        }},
       {"demo_tenant", "create a demo tenant when the database has none (true/false)",
        [](Config& c, const std::string& v) -> std::optional<std::string> {
-         if (v == "true") c.demo_tenant = true;
-         else if (v == "false") c.demo_tenant = false;
-         else return "'" + v + "' must be true or false";
+         if (v == "true")
+           c.demo_tenant = true;
+         else if (v == "false")
+           c.demo_tenant = false;
+         else
+           return "'" + v + "' must be true or false";
          return std::nullopt;
        }},
       {"master_key_file", "file holding the master key when ROOMPLANE_MASTER_KEY is unset",
        [](Config& c, const std::string& v) -> std::optional<std::string> {
-         if (v.empty()) return "must not be empty";
+         if (v.empty())
+           return "must not be empty";
          c.master_key_file = v;
          return std::nullopt;
        }},
@@ -120,7 +140,8 @@ const std::vector<Setting>& setting_table() {
 
 std::string env_name(const std::string& key) {
   std::string out = "ROOMPLANE_";
-  for (char c : key) out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (char c : key)
+    out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return out;
 }
 
@@ -130,39 +151,48 @@ std::string flag_name(std::string key) {
 }
 
 std::optional<std::string> toml_value_text(const toml::node& node) {
-  if (auto s = node.value<std::string>()) return *s;
-  if (node.is_integer()) return std::to_string(*node.value<std::int64_t>());
-  if (node.is_boolean()) return *node.value<bool>() ? "true" : "false";
+  if (auto s = node.value<std::string>())
+    return *s;
+  if (node.is_integer())
+    return std::to_string(*node.value<std::int64_t>());
+  if (node.is_boolean())
+    return *node.value<bool>() ? "true" : "false";
   return std::nullopt;
 }
 
 }  // namespace
 
 std::string HostPort::to_string() const {
-  return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+         std::to_string(port);
 }
 
 core::Result<HostPort> parse_host_port(const std::string& text) {
   const auto fail = [&] {
-    return core::Error::invalid_argument("invalid_host_port",
-                                         "'" + text + "' is not HOST:PORT (e.g. 127.0.0.1:8080, [::1]:8080, 0.0.0.0:0)");
+    return core::Error::invalid_argument(
+        "invalid_host_port",
+        "'" + text + "' is not HOST:PORT (e.g. 127.0.0.1:8080, [::1]:8080, 0.0.0.0:0)");
   };
   std::string host;
   std::string port;
   if (text.starts_with('[')) {
     const auto close = text.find("]:");
-    if (close == std::string::npos) return fail();
+    if (close == std::string::npos)
+      return fail();
     host = text.substr(1, close - 1);
     port = text.substr(close + 2);
   } else {
     const auto colon = text.rfind(':');
-    if (colon == std::string::npos || text.find(':') != colon) return fail();
+    if (colon == std::string::npos || text.find(':') != colon)
+      return fail();
     host = text.substr(0, colon);
     port = text.substr(colon + 1);
   }
   auto n = parse_int(port);
-  if (host.empty() || !n || *n < 0 || *n > 65535) return fail();
-  if (host.find_first_of(" /\t") != std::string::npos) return fail();
+  if (host.empty() || !n || *n < 0 || *n > 65535)
+    return fail();
+  if (host.find_first_of(" /\t") != std::string::npos)
+    return fail();
   return HostPort{host, static_cast<std::uint16_t>(*n)};
 }
 
@@ -171,31 +201,36 @@ std::string Config::effective_public_url() const {
 }
 
 std::optional<std::string> Config::sqlite_path() const {
-  if (db_url.starts_with("sqlite:")) return db_url.substr(7);
+  if (db_url.starts_with("sqlite:"))
+    return db_url.substr(7);
   return std::nullopt;
 }
 
 std::string Config::effective_master_key_file() const {
-  if (!master_key_file.empty()) return master_key_file;
+  if (!master_key_file.empty())
+    return master_key_file;
   const auto path = sqlite_path().value_or("./data/roomplane.db");
   const auto slash = path.rfind('/');
   return (slash == std::string::npos ? std::string(".") : path.substr(0, slash)) + "/master.key";
 }
 
 std::size_t Config::effective_http_threads() const {
-  if (http_threads > 0) return static_cast<std::size_t>(http_threads);
+  if (http_threads > 0)
+    return static_cast<std::size_t>(http_threads);
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
 std::size_t Config::effective_db_threads() const {
-  if (db_threads > 0) return static_cast<std::size_t>(db_threads);
+  if (db_threads > 0)
+    return static_cast<std::size_t>(db_threads);
   return std::max(2u, std::thread::hardware_concurrency());
 }
 
 std::vector<SettingInfo> settings() {
   std::vector<SettingInfo> out;
   for (const auto& s : setting_table()) {
-    if (!s.secret) out.push_back({s.key, s.help});
+    if (!s.secret)
+      out.push_back({s.key, s.help});
   }
   return out;
 }
@@ -203,7 +238,8 @@ std::vector<SettingInfo> settings() {
 core::Result<Config> load_config(const ConfigSources& sources) {
   Config config;
   std::vector<std::string> problems;
-  const auto apply = [&](const Setting& setting, const std::string& value, const std::string& origin) {
+  const auto apply = [&](const Setting& setting, const std::string& value,
+                         const std::string& origin) {
     if (auto problem = setting.apply(config, value)) {
       problems.push_back(setting.key + ": " + *problem + " (from " + origin + ")");
     }
@@ -217,8 +253,9 @@ core::Result<Config> load_config(const ConfigSources& sources) {
       table = toml::parse_file(*sources.toml_path);
       parsed = true;
     } catch (const toml::parse_error& err) {
-      problems.push_back("config file " + *sources.toml_path + ": " + std::string(err.description()) +
-                         " (line " + std::to_string(err.source().begin.line) + ")");
+      problems.push_back("config file " + *sources.toml_path + ": " +
+                         std::string(err.description()) + " (line " +
+                         std::to_string(err.source().begin.line) + ")");
     }
     if (parsed) {
       for (const auto& [key, node] : table) {
@@ -228,12 +265,13 @@ core::Result<Config> load_config(const ConfigSources& sources) {
         if (it == setting_table().end()) {
           problems.push_back(k + ": unknown setting (from " + *sources.toml_path + ")");
         } else if (it->secret) {
-          problems.push_back(k + ": secrets are not read from files; set " + env_name(k) + " (from " +
-                             *sources.toml_path + ")");
+          problems.push_back(k + ": secrets are not read from files; set " + env_name(k) +
+                             " (from " + *sources.toml_path + ")");
         } else if (auto text = toml_value_text(node)) {
           apply(*it, *text, *sources.toml_path);
         } else {
-          problems.push_back(k + ": must be a string, integer or boolean (from " + *sources.toml_path + ")");
+          problems.push_back(k + ": must be a string, integer or boolean (from " +
+                             *sources.toml_path + ")");
         }
       }
     }
@@ -254,7 +292,8 @@ core::Result<Config> load_config(const ConfigSources& sources) {
   }
   if (!problems.empty()) {
     std::string message = "invalid configuration:";
-    for (const auto& p : problems) message += "\n  " + p;
+    for (const auto& p : problems)
+      message += "\n  " + p;
     return core::Error::invalid_argument("invalid_config", message);
   }
   return config;

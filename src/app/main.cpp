@@ -11,7 +11,8 @@ int main(int argc, char** argv) {
   std::map<std::string, std::string> env;
   for (char** e = environ; *e != nullptr; ++e) {
     const std::string entry(*e);
-    if (const auto eq = entry.find('='); eq != std::string::npos && entry.starts_with("ROOMPLANE_")) {
+    if (const auto eq = entry.find('=');
+        eq != std::string::npos && entry.starts_with("ROOMPLANE_")) {
       env.emplace(entry.substr(0, eq), entry.substr(eq + 1));
     }
   }

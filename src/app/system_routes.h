@@ -16,7 +16,7 @@ struct ReadinessCheck {
   std::function<core::Status()> check;  // blocking; runs on the WorkPool
 };
 
-void add_system_routes(http::Router& router, core::WorkPool& pool, observability::MetricsRegistry& metrics,
-                       std::vector<ReadinessCheck> checks);
+void add_system_routes(http::Router& router, core::WorkPool& pool,
+                       observability::MetricsRegistry& metrics, std::vector<ReadinessCheck> checks);
 
 }  // namespace roomplane::app

@@ -25,7 +25,9 @@ class SystemClock final : public Clock {
 inline std::int64_t to_unix_seconds(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
-inline TimePoint from_unix_seconds(std::int64_t s) { return TimePoint(std::chrono::seconds(s)); }
+inline TimePoint from_unix_seconds(std::int64_t s) {
+  return TimePoint(std::chrono::seconds(s));
+}
 
 }  // namespace roomplane::core
 

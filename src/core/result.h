@@ -11,16 +11,16 @@ namespace roomplane::core {
 
 // What went wrong, coarse enough to choose a status code from and no finer.
 enum class ErrorKind {
-  kInvalidArgument,   // 400: malformed request
-  kUnprocessable,     // 422: well-formed but breaks a rule (e.g. identity policy)
-  kUnauthenticated,   // 401
-  kForbidden,         // 403
-  kNotFound,          // 404 (also: another tenant's object)
-  kConflict,          // 409
-  kPayloadTooLarge,   // 413
-  kRateLimited,       // 429
-  kUnavailable,       // 503: a dependency is down; retrying may help
-  kInternal,          // 500: a bug or an impossible state
+  kInvalidArgument,  // 400: malformed request
+  kUnprocessable,    // 422: well-formed but breaks a rule (e.g. identity policy)
+  kUnauthenticated,  // 401
+  kForbidden,        // 403
+  kNotFound,         // 404 (also: another tenant's object)
+  kConflict,         // 409
+  kPayloadTooLarge,  // 413
+  kRateLimited,      // 429
+  kUnavailable,      // 503: a dependency is down; retrying may help
+  kInternal,         // 500: a bug or an impossible state
 };
 
 struct Error {
@@ -59,7 +59,8 @@ struct Error {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}   // NOLINT: implicit by design
+  Result(T value)
+      : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
   Result(Error error) : state_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
 
   bool ok() const { return state_.index() == 0; }

@@ -22,13 +22,16 @@ template <class K, class V, class Hash = std::hash<K>>
 class TtlCache {
  public:
   TtlCache(const Clock& clock, std::chrono::milliseconds ttl, std::size_t capacity = 65536)
-      : clock_(clock), ttl_(ttl), per_shard_capacity_(std::max<std::size_t>(1, capacity / kShards)) {}
+      : clock_(clock),
+        ttl_(ttl),
+        per_shard_capacity_(std::max<std::size_t>(1, capacity / kShards)) {}
 
   std::optional<V> get(const K& key) const {
     auto& shard = shard_for(key);
     std::lock_guard lock(shard.mutex);
     auto it = shard.entries.find(key);
-    if (it == shard.entries.end()) return std::nullopt;
+    if (it == shard.entries.end())
+      return std::nullopt;
     if (clock_.now() >= it->second.expires_at) {
       shard.entries.erase(it);
       return std::nullopt;
@@ -37,13 +40,15 @@ class TtlCache {
   }
 
   void put(const K& key, V value) {
-    if (ttl_.count() <= 0) return;  // a zero TTL disables caching
+    if (ttl_.count() <= 0)
+      return;  // a zero TTL disables caching
     auto& shard = shard_for(key);
     const auto now = clock_.now();
     std::lock_guard lock(shard.mutex);
     if (shard.entries.size() >= per_shard_capacity_ && !shard.entries.contains(key)) {
       std::erase_if(shard.entries, [&](const auto& e) { return now >= e.second.expires_at; });
-      if (shard.entries.size() >= per_shard_capacity_) shard.entries.clear();
+      if (shard.entries.size() >= per_shard_capacity_)
+        shard.entries.clear();
     }
     shard.entries.insert_or_assign(key, Entry{std::move(value), now + ttl_});
   }

@@ -1,6 +1,7 @@
 #include "core/work_pool.h"
 
 #include <atomic>
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 
@@ -13,9 +14,12 @@ struct WorkPool::Impl {
 };
 
 WorkPool::WorkPool(std::size_t threads)
-    : impl_(std::make_unique<Impl>(threads == 0 ? 1 : threads)), threads_(threads == 0 ? 1 : threads) {}
+    : impl_(std::make_unique<Impl>(threads == 0 ? 1 : threads)),
+      threads_(threads == 0 ? 1 : threads) {}
 
-WorkPool::~WorkPool() { stop(); }
+WorkPool::~WorkPool() {
+  stop();
+}
 
 void WorkPool::post(std::function<void()> task) {
   if (impl_->stopped.load(std::memory_order_acquire)) {

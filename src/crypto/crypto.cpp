@@ -1,13 +1,13 @@
 #include "crypto/crypto.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
-
-#include <cstdio>
-#include <cstdlib>
 
 namespace roomplane::crypto {
 namespace {
@@ -22,7 +22,9 @@ std::string encode64(std::string_view bytes, std::string_view alphabet, bool pad
   std::string out;
   out.reserve((bytes.size() + 2) / 3 * 4);
   std::size_t i = 0;
-  const auto byte = [&](std::size_t k) { return static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[k])); };
+  const auto byte = [&](std::size_t k) {
+    return static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[k]));
+  };
   for (; i + 3 <= bytes.size(); i += 3) {
     const std::uint32_t n = (byte(i) << 16) | (byte(i + 1) << 8) | byte(i + 2);
     out += alphabet[(n >> 18) & 63];
@@ -35,34 +37,39 @@ std::string encode64(std::string_view bytes, std::string_view alphabet, bool pad
     const std::uint32_t n = byte(i) << 16;
     out += alphabet[(n >> 18) & 63];
     out += alphabet[(n >> 12) & 63];
-    if (pad) out += "==";
+    if (pad)
+      out += "==";
   } else if (rest == 2) {
     const std::uint32_t n = (byte(i) << 16) | (byte(i + 1) << 8);
     out += alphabet[(n >> 18) & 63];
     out += alphabet[(n >> 12) & 63];
     out += alphabet[(n >> 6) & 63];
-    if (pad) out += '=';
+    if (pad)
+      out += '=';
   }
   return out;
 }
 
 std::optional<std::string> decode64(std::string_view text, std::string_view alphabet, bool padded) {
   if (padded) {
-    if (text.size() % 4 != 0) return std::nullopt;
+    if (text.size() % 4 != 0)
+      return std::nullopt;
     std::size_t pads = 0;
     while (!text.empty() && text.back() == '=' && pads < 2) {
       text.remove_suffix(1);
       ++pads;
     }
   }
-  if (text.size() % 4 == 1) return std::nullopt;
+  if (text.size() % 4 == 1)
+    return std::nullopt;
   std::string out;
   out.reserve(text.size() * 3 / 4);
   std::uint32_t acc = 0;
   int bits = 0;
   for (char c : text) {
     const auto pos = alphabet.find(c);
-    if (pos == std::string_view::npos) return std::nullopt;
+    if (pos == std::string_view::npos)
+      return std::nullopt;
     acc = (acc << 6) | static_cast<std::uint32_t>(pos);
     bits += 6;
     if (bits >= 8) {
@@ -71,7 +78,8 @@ std::optional<std::string> decode64(std::string_view text, std::string_view alph
     }
   }
   // Leftover bits must be zero, otherwise two texts would decode to the same bytes.
-  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) return std::nullopt;
+  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0)
+    return std::nullopt;
   return out;
 }
 
@@ -87,7 +95,8 @@ std::string hmac(const EVP_MD* md, std::string_view key, std::string_view messag
 
 std::string random_bytes(std::size_t count) {
   std::string out(count, '\0');
-  if (count > 0 && RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(count)) != 1) {
+  if (count > 0 &&
+      RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(count)) != 1) {
     std::fputs("roomplane: RAND_bytes failed; refusing to continue without a secure RNG\n", stderr);
     std::abort();
   }
@@ -140,11 +149,15 @@ std::string hex_encode(std::string_view bytes) {
 }
 
 std::optional<std::string> hex_decode(std::string_view hex) {
-  if (hex.size() % 2 != 0) return std::nullopt;
+  if (hex.size() % 2 != 0)
+    return std::nullopt;
   const auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= '0' && c <= '9')
+      return c - '0';
+    if (c >= 'a' && c <= 'f')
+      return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+      return c - 'A' + 10;
     return -1;
   };
   std::string out;
@@ -152,13 +165,16 @@ std::optional<std::string> hex_decode(std::string_view hex) {
   for (std::size_t i = 0; i < hex.size(); i += 2) {
     const int hi = nibble(hex[i]);
     const int lo = nibble(hex[i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
+    if (hi < 0 || lo < 0)
+      return std::nullopt;
     out += static_cast<char>((hi << 4) | lo);
   }
   return out;
 }
 
-std::string base64_encode(std::string_view bytes) { return encode64(bytes, kBase64Alphabet, true); }
+std::string base64_encode(std::string_view bytes) {
+  return encode64(bytes, kBase64Alphabet, true);
+}
 std::optional<std::string> base64_decode(std::string_view text) {
   return decode64(text, kBase64Alphabet, true);
 }

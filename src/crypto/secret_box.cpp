@@ -1,16 +1,16 @@
 #include "crypto/secret_box.h"
 
-#include <fcntl.h>
-#include <openssl/evp.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "crypto/crypto.h"
 
@@ -23,8 +23,12 @@ constexpr std::size_t kTagSize = 16;
 
 using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
 
-const unsigned char* bytes(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
-unsigned char* bytes(std::string& s) { return reinterpret_cast<unsigned char*>(s.data()); }
+const unsigned char* bytes(std::string_view s) {
+  return reinterpret_cast<const unsigned char*>(s.data());
+}
+unsigned char* bytes(std::string& s) {
+  return reinterpret_cast<unsigned char*>(s.data());
+}
 
 core::Error decrypt_error() {
   return core::Error::internal(
@@ -49,18 +53,23 @@ std::string SecretBox::seal(std::string_view plaintext, std::string_view associa
   int len = 0;
   // These calls fail only on allocation failure or programming error; the checks keep it honest.
   if (!ctx || EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(kNonceSize), nullptr) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(kNonceSize),
+                          nullptr) != 1 ||
       EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr, bytes(key_), bytes(nonce)) != 1 ||
-      EVP_EncryptUpdate(ctx.get(), nullptr, &len, bytes(associated_data), static_cast<int>(associated_data.size())) != 1 ||
-      EVP_EncryptUpdate(ctx.get(), bytes(ciphertext), &len, bytes(plaintext), static_cast<int>(plaintext.size())) != 1 ||
+      EVP_EncryptUpdate(ctx.get(), nullptr, &len, bytes(associated_data),
+                        static_cast<int>(associated_data.size())) != 1 ||
+      EVP_EncryptUpdate(ctx.get(), bytes(ciphertext), &len, bytes(plaintext),
+                        static_cast<int>(plaintext.size())) != 1 ||
       EVP_EncryptFinal_ex(ctx.get(), bytes(ciphertext) + len, &len) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kTagSize), tag.data()) != 1) {
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kTagSize),
+                          tag.data()) != 1) {
     std::abort();
   }
   return std::string(kVersionPrefix) + base64_encode(nonce + ciphertext + tag);
 }
 
-core::Result<std::string> SecretBox::open(std::string_view sealed, std::string_view associated_data) const {
+core::Result<std::string> SecretBox::open(std::string_view sealed,
+                                          std::string_view associated_data) const {
   if (!sealed.starts_with(kVersionPrefix)) {
     return core::Error::internal("stored secret has an unknown format");
   }
@@ -77,11 +86,15 @@ core::Result<std::string> SecretBox::open(std::string_view sealed, std::string_v
   CipherCtx ctx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
   int len = 0;
   if (!ctx || EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(kNonceSize), nullptr) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(kNonceSize),
+                          nullptr) != 1 ||
       EVP_DecryptInit_ex(ctx.get(), nullptr, nullptr, bytes(key_), bytes(nonce)) != 1 ||
-      EVP_DecryptUpdate(ctx.get(), nullptr, &len, bytes(associated_data), static_cast<int>(associated_data.size())) != 1 ||
-      EVP_DecryptUpdate(ctx.get(), bytes(plaintext), &len, bytes(ciphertext), static_cast<int>(ciphertext.size())) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTagSize), tag.data()) != 1) {
+      EVP_DecryptUpdate(ctx.get(), nullptr, &len, bytes(associated_data),
+                        static_cast<int>(associated_data.size())) != 1 ||
+      EVP_DecryptUpdate(ctx.get(), bytes(plaintext), &len, bytes(ciphertext),
+                        static_cast<int>(ciphertext.size())) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTagSize),
+                          tag.data()) != 1) {
     return decrypt_error();
   }
   if (EVP_DecryptFinal_ex(ctx.get(), bytes(plaintext) + len, &len) != 1) {
@@ -95,7 +108,8 @@ core::Result<std::string> parse_master_key(std::string_view text) {
     text.remove_suffix(1);
   }
   if (text.size() == 2 * SecretBox::kKeySize) {
-    if (auto key = hex_decode(text)) return *key;
+    if (auto key = hex_decode(text))
+      return *key;
   }
   if (auto key = base64_decode(text); key && key->size() == SecretBox::kKeySize) {
     return *key;
@@ -111,11 +125,12 @@ core::Result<std::string> load_or_create_key_file(const std::string& path) {
   std::error_code ec;
   if (!fs::exists(path, ec)) {
     const auto parent = fs::path(path).parent_path();
-    if (!parent.empty()) fs::create_directories(parent, ec);
+    if (!parent.empty())
+      fs::create_directories(parent, ec);
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
     if (fd < 0) {
-      return core::Error::unavailable("master_key_file", "cannot create master key file " + path +
-                                                              ": " + std::strerror(errno));
+      return core::Error::unavailable(
+          "master_key_file", "cannot create master key file " + path + ": " + std::strerror(errno));
     }
     const std::string text = hex_encode(random_bytes(SecretBox::kKeySize)) + "\n";
     const auto written = ::write(fd, text.data(), text.size());

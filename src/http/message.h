@@ -27,9 +27,9 @@ struct CaseInsensitiveLess {
 using Headers = std::map<std::string, std::string, CaseInsensitiveLess>;
 
 struct Request {
-  std::string method;   // "GET", "POST", ...
-  std::string target;   // as received: path and query
-  std::string path;     // percent-decoded path without the query
+  std::string method;                              // "GET", "POST", ...
+  std::string target;                              // as received: path and query
+  std::string path;                                // percent-decoded path without the query
   std::map<std::string, std::string> query;        // decoded; last value wins on repeats
   std::map<std::string, std::string> path_params;  // filled by the router from "{name}" segments
   Headers headers;
@@ -50,7 +50,8 @@ struct Response {
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers
 
   static Response json(unsigned status, const nlohmann::json& body);
-  static Response text(unsigned status, std::string body, std::string content_type = "text/plain; charset=utf-8");
+  static Response text(unsigned status, std::string body,
+                       std::string content_type = "text/plain; charset=utf-8");
   static Response no_content();
   // {"error":{"code":...,"message":...}}
   static Response error(unsigned status, std::string_view code, std::string_view message);

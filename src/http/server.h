@@ -62,11 +62,11 @@ namespace roomplane::http {
 struct ServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;
-  std::size_t threads = 2;                     // I/O threads
-  std::size_t body_limit_bytes = 1024 * 1024;  // larger bodies get 413
-  std::chrono::milliseconds read_timeout{30000};        // per request, header and body; per write
-  std::chrono::milliseconds idle_timeout{60000};        // keep-alive connection without a request
-  std::chrono::milliseconds drain_timeout{10000};       // shutdown: how long in-flight may run
+  std::size_t threads = 2;                         // I/O threads
+  std::size_t body_limit_bytes = 1024 * 1024;      // larger bodies get 413
+  std::chrono::milliseconds read_timeout{30000};   // per request, header and body; per write
+  std::chrono::milliseconds idle_timeout{60000};   // keep-alive connection without a request
+  std::chrono::milliseconds drain_timeout{10000};  // shutdown: how long in-flight may run
 };
 
 class Server {

@@ -124,6 +124,8 @@ constexpr std::array kMigrations = {
 
 }  // namespace
 
-std::span<const Migration> sqlite_migrations() { return kMigrations; }
+std::span<const Migration> sqlite_migrations() {
+  return kMigrations;
+}
 
 }  // namespace roomplane::storage

@@ -16,19 +16,22 @@ core::Error sqlite_error(sqlite3* db, int rc, std::string_view what) {
 }
 
 Statement& Statement::bind(int index, std::string_view text) {
-  if (sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT) != SQLITE_OK) {
+  if (sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()),
+                        SQLITE_TRANSIENT) != SQLITE_OK) {
     bind_error_ = sqlite3_errmsg(db_);
   }
   return *this;
 }
 
 Statement& Statement::bind(int index, std::int64_t value) {
-  if (sqlite3_bind_int64(stmt_, index, value) != SQLITE_OK) bind_error_ = sqlite3_errmsg(db_);
+  if (sqlite3_bind_int64(stmt_, index, value) != SQLITE_OK)
+    bind_error_ = sqlite3_errmsg(db_);
   return *this;
 }
 
 Statement& Statement::bind(int index, std::nullopt_t) {
-  if (sqlite3_bind_null(stmt_, index) != SQLITE_OK) bind_error_ = sqlite3_errmsg(db_);
+  if (sqlite3_bind_null(stmt_, index) != SQLITE_OK)
+    bind_error_ = sqlite3_errmsg(db_);
   return *this;
 }
 
@@ -45,36 +48,47 @@ core::Result<bool> Statement::step() {
     return core::Error::internal("sqlite bind failed: " + bind_error_);
   }
   const int rc = sqlite3_step(stmt_);
-  if (rc == SQLITE_ROW) return true;
-  if (rc == SQLITE_DONE) return false;
+  if (rc == SQLITE_ROW)
+    return true;
+  if (rc == SQLITE_DONE)
+    return false;
   return sqlite_error(db_, rc, "sqlite step");
 }
 
 core::Status Statement::run() {
   while (true) {
     auto row = step();
-    if (!row) return std::move(row).take_error();
-    if (!*row) return {};
+    if (!row)
+      return std::move(row).take_error();
+    if (!*row)
+      return {};
   }
 }
 
-int Statement::changes() const { return sqlite3_changes(db_); }
+int Statement::changes() const {
+  return sqlite3_changes(db_);
+}
 
 std::string Statement::text(int column) const {
   const auto* p = sqlite3_column_text(stmt_, column);
-  return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)))
+  return p ? std::string(reinterpret_cast<const char*>(p),
+                         static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)))
            : std::string();
 }
 
 std::optional<std::string> Statement::optional_text(int column) const {
-  if (sqlite3_column_type(stmt_, column) == SQLITE_NULL) return std::nullopt;
+  if (sqlite3_column_type(stmt_, column) == SQLITE_NULL)
+    return std::nullopt;
   return text(column);
 }
 
-std::int64_t Statement::int64(int column) const { return sqlite3_column_int64(stmt_, column); }
+std::int64_t Statement::int64(int column) const {
+  return sqlite3_column_int64(stmt_, column);
+}
 
 std::optional<std::int64_t> Statement::optional_int64(int column) const {
-  if (sqlite3_column_type(stmt_, column) == SQLITE_NULL) return std::nullopt;
+  if (sqlite3_column_type(stmt_, column) == SQLITE_NULL)
+    return std::nullopt;
   return int64(column);
 }
 
@@ -84,7 +98,8 @@ void Statement::reset() {
   bind_error_.clear();
 }
 
-core::Result<std::unique_ptr<Connection>> Connection::open(const std::string& path, int busy_timeout_ms) {
+core::Result<std::unique_ptr<Connection>> Connection::open(const std::string& path,
+                                                           int busy_timeout_ms) {
   sqlite3* db = nullptr;
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
@@ -101,7 +116,8 @@ core::Result<std::unique_ptr<Connection>> Connection::open(const std::string& pa
 }
 
 Connection::~Connection() {
-  for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt->stmt_);
+  for (auto& [sql, stmt] : cache_)
+    sqlite3_finalize(stmt->stmt_);
   cache_.clear();
   sqlite3_close_v2(db_);
 }
@@ -113,15 +129,18 @@ core::Result<Statement*> Connection::prepare(const std::string& sql) {
     return it->second.get();
   }
   sqlite3_stmt* stmt = nullptr;
-  const int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
-  if (rc != SQLITE_OK) return sqlite_error(db_, rc, "sqlite prepare");
+  const int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()),
+                                    SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+  if (rc != SQLITE_OK)
+    return sqlite_error(db_, rc, "sqlite prepare");
   auto [it, inserted] = cache_.emplace(sql, std::make_unique<Statement>(db_, stmt));
   in_use_.push_back(it->second.get());
   return it->second.get();
 }
 
 void Connection::reset_statements() {
-  for (auto* statement : in_use_) statement->reset();
+  for (auto* statement : in_use_)
+    statement->reset();
   in_use_.clear();
 }
 

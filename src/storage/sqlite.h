@@ -5,8 +5,6 @@
 //
 // A Connection is used by one thread at a time (SqliteDatabase hands them out).
 
-#include <sqlite3.h>
-
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -14,6 +12,8 @@
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+#include <sqlite3.h>
 
 #include "core/result.h"
 
@@ -51,7 +51,8 @@ class Statement {
 
 class Connection {
  public:
-  static core::Result<std::unique_ptr<Connection>> open(const std::string& path, int busy_timeout_ms);
+  static core::Result<std::unique_ptr<Connection>> open(const std::string& path,
+                                                        int busy_timeout_ms);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;

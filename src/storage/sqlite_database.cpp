@@ -15,27 +15,34 @@ constexpr const char* kConnectionPragmas =
 
 core::Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::open(const SqliteOptions& options) {
   if (options.path.empty()) {
-    return core::Error::invalid_argument("database_path_empty", "the SQLite database path is empty");
+    return core::Error::invalid_argument("database_path_empty",
+                                         "the SQLite database path is empty");
   }
   std::error_code ec;
   const auto parent = std::filesystem::path(options.path).parent_path();
   if (!parent.empty()) {
     std::filesystem::create_directories(parent, ec);
     if (ec) {
-      return core::Error::unavailable("database_unavailable", "cannot create directory " +
-                                                                  parent.string() + ": " + ec.message());
+      return core::Error::unavailable(
+          "database_unavailable",
+          "cannot create directory " + parent.string() + ": " + ec.message());
     }
   }
   std::unique_ptr<SqliteDatabase> db(new SqliteDatabase(options));
   auto writer = sqlite::Connection::open(options.path, options.busy_timeout_ms);
-  if (!writer) return std::move(writer).take_error();
+  if (!writer)
+    return std::move(writer).take_error();
   db->writer_ = std::move(writer).value();
-  if (auto s = db->writer_->exec("PRAGMA journal_mode = WAL;"); !s) return std::move(s).take_error();
-  if (auto s = db->writer_->exec(kConnectionPragmas); !s) return std::move(s).take_error();
+  if (auto s = db->writer_->exec("PRAGMA journal_mode = WAL;"); !s)
+    return std::move(s).take_error();
+  if (auto s = db->writer_->exec(kConnectionPragmas); !s)
+    return std::move(s).take_error();
   for (std::size_t i = 0; i < std::max<std::size_t>(1, options.readers); ++i) {
     auto reader = sqlite::Connection::open(options.path, options.busy_timeout_ms);
-    if (!reader) return std::move(reader).take_error();
-    if (auto s = reader.value()->exec(kConnectionPragmas); !s) return std::move(s).take_error();
+    if (!reader)
+      return std::move(reader).take_error();
+    if (auto s = reader.value()->exec(kConnectionPragmas); !s)
+      return std::move(s).take_error();
     db->readers_.push_back(std::move(reader).value());
   }
   return db;
@@ -43,16 +50,18 @@ core::Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::open(const SqliteO
 
 core::Result<int> SqliteDatabase::schema_version() {
   std::lock_guard lock(writer_mutex_);
-  if (auto s = writer_->exec(
-          "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT "
-          "NULL, applied_at INTEGER NOT NULL)");
+  if (auto s = writer_->exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER "
+                             "PRIMARY KEY, name TEXT NOT "
+                             "NULL, applied_at INTEGER NOT NULL)");
       !s) {
     return std::move(s).take_error();
   }
   auto stmt = writer_->prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
-  if (!stmt) return std::move(stmt).take_error();
+  if (!stmt)
+    return std::move(stmt).take_error();
   auto row = (*stmt)->step();
-  if (!row) return std::move(row).take_error();
+  if (!row)
+    return std::move(row).take_error();
   const auto version = static_cast<int>((*stmt)->int64(0));
   writer_->reset_statements();
   return version;
@@ -60,7 +69,8 @@ core::Result<int> SqliteDatabase::schema_version() {
 
 core::Result<MigrationReport> SqliteDatabase::migrate() {
   auto current = schema_version();
-  if (!current) return std::move(current).take_error();
+  if (!current)
+    return std::move(current).take_error();
   MigrationReport report{*current, *current, {}};
   const auto migrations = sqlite_migrations();
   if (!migrations.empty() && *current > migrations.back().version) {
@@ -70,13 +80,16 @@ core::Result<MigrationReport> SqliteDatabase::migrate() {
                               std::to_string(migrations.back().version) + "; upgrade roomplane");
   }
   for (const auto& migration : migrations) {
-    if (migration.version <= *current) continue;
+    if (migration.version <= *current)
+      continue;
     auto applied = write([&](sqlite::Connection& c) -> core::Status {
-      if (auto s = c.exec(std::string(migration.sql)); !s) return s;
+      if (auto s = c.exec(std::string(migration.sql)); !s)
+        return s;
       auto stmt = c.prepare(
           "INSERT INTO schema_migrations (version, name, applied_at) "
           "VALUES (?, ?, CAST(strftime('%s','now') AS INTEGER) * 1000)");
-      if (!stmt) return std::move(stmt).take_error();
+      if (!stmt)
+        return std::move(stmt).take_error();
       (*stmt)->bind(1, std::int64_t{migration.version}).bind(2, migration.name);
       return (*stmt)->run();
     });
@@ -94,9 +107,11 @@ core::Result<MigrationReport> SqliteDatabase::migrate() {
 core::Status SqliteDatabase::ping() {
   return read([](sqlite::Connection& c) -> core::Status {
     auto stmt = c.prepare("SELECT 1");
-    if (!stmt) return std::move(stmt).take_error();
+    if (!stmt)
+      return std::move(stmt).take_error();
     auto row = (*stmt)->step();
-    if (!row) return std::move(row).take_error();
+    if (!row)
+      return std::move(row).take_error();
     return {};
   });
 }

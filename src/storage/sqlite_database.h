@@ -19,9 +19,9 @@
 namespace roomplane::storage {
 
 struct SqliteOptions {
-  std::string path;              // file path; parent directories are created
-  int busy_timeout_ms = 5000;    // how long a statement waits for a lock before failing
-  std::size_t readers = 4;       // reader connections
+  std::string path;            // file path; parent directories are created
+  int busy_timeout_ms = 5000;  // how long a statement waits for a lock before failing
+  std::size_t readers = 4;     // reader connections
 };
 
 struct MigrationReport {

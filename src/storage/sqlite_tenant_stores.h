@@ -23,7 +23,8 @@ class SqliteApiKeyStore final : public tenants::ApiKeyStore {
  public:
   explicit SqliteApiKeyStore(SqliteDatabase& db) : db_(db) {}
   core::Status add(const tenants::ApiKey& key) override;
-  core::Status revoke(const core::TenantId& tenant, const core::ApiKeyId& key, core::TimePoint now) override;
+  core::Status revoke(const core::TenantId& tenant, const core::ApiKeyId& key,
+                      core::TimePoint now) override;
   core::Result<std::vector<tenants::ApiKey>> list(const core::TenantId& tenant) override;
   core::Result<std::optional<tenants::ApiKey>> find_by_hash(std::string_view key_hash) override;
 
@@ -34,8 +35,10 @@ class SqliteApiKeyStore final : public tenants::ApiKeyStore {
 class SqliteCredentialStore final : public tenants::CredentialStore {
  public:
   explicit SqliteCredentialStore(SqliteDatabase& db) : db_(db) {}
-  core::Status save(const core::TenantId& tenant, const tenants::SealedProviderCredentials& credentials) override;
-  core::Result<std::optional<tenants::SealedProviderCredentials>> find(const core::TenantId& tenant) override;
+  core::Status save(const core::TenantId& tenant,
+                    const tenants::SealedProviderCredentials& credentials) override;
+  core::Result<std::optional<tenants::SealedProviderCredentials>> find(
+      const core::TenantId& tenant) override;
 
  private:
   SqliteDatabase& db_;

@@ -31,7 +31,8 @@ class ApiKeyStore {
   virtual ~ApiKeyStore() = default;
   virtual core::Status add(const ApiKey& key) = 0;
   // not_found when the tenant has no such key; revoking twice keeps the first revocation time.
-  virtual core::Status revoke(const core::TenantId& tenant, const core::ApiKeyId& key, core::TimePoint now) = 0;
+  virtual core::Status revoke(const core::TenantId& tenant, const core::ApiKeyId& key,
+                              core::TimePoint now) = 0;
   virtual core::Result<std::vector<ApiKey>> list(const core::TenantId& tenant) = 0;
   // Authentication look-up; returns revoked keys too (the caller decides).
   virtual core::Result<std::optional<ApiKey>> find_by_hash(std::string_view key_hash) = 0;
@@ -40,8 +41,10 @@ class ApiKeyStore {
 class CredentialStore {
  public:
   virtual ~CredentialStore() = default;
-  virtual core::Status save(const core::TenantId& tenant, const SealedProviderCredentials& credentials) = 0;
-  virtual core::Result<std::optional<SealedProviderCredentials>> find(const core::TenantId& tenant) = 0;
+  virtual core::Status save(const core::TenantId& tenant,
+                            const SealedProviderCredentials& credentials) = 0;
+  virtual core::Result<std::optional<SealedProviderCredentials>> find(
+      const core::TenantId& tenant) = 0;
 };
 
 }  // namespace roomplane::tenants

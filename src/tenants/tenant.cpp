@@ -10,7 +10,8 @@ constexpr std::int64_t kTwilioMaxTokenTtlSeconds = 86400;
 
 bool is_sid(std::string_view value, std::string_view prefix) {
   return value.size() == 34 && value.starts_with(prefix) &&
-         std::all_of(value.begin() + 2, value.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+         std::all_of(value.begin() + 2, value.end(),
+                     [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
 }
 
 core::Error settings_error(const std::string& message) {
@@ -28,10 +29,13 @@ nlohmann::json TenantSettings::to_json() const {
 
 core::Result<TenantSettings> TenantSettings::from_json(const nlohmann::json& json) {
   TenantSettings s;
-  if (!json.is_object()) return settings_error("tenant settings must be a JSON object");
+  if (!json.is_object())
+    return settings_error("tenant settings must be a JSON object");
   const auto read_int = [&](const char* key, std::int64_t& out) -> bool {
-    if (!json.contains(key)) return true;
-    if (!json[key].is_number_integer()) return false;
+    if (!json.contains(key))
+      return true;
+    if (!json[key].is_number_integer())
+      return false;
     out = json[key].get<std::int64_t>();
     return true;
   };
@@ -42,7 +46,8 @@ core::Result<TenantSettings> TenantSettings::from_json(const nlohmann::json& jso
   }
   if (json.contains("reserved_identities")) {
     const auto& words = json["reserved_identities"];
-    if (!words.is_array()) return settings_error("reserved_identities must be an array of strings");
+    if (!words.is_array())
+      return settings_error("reserved_identities must be an array of strings");
     for (const auto& w : words) {
       if (!w.is_string() || w.get<std::string>().empty()) {
         return settings_error("reserved_identities must be an array of non-empty strings");
@@ -74,7 +79,8 @@ core::Status validate_provider_credentials(const ProviderCredentials& c) {
                                          "API key secret must be 1 to 256 characters");
   }
   if (c.auth_token.size() != 32 ||
-      !std::all_of(c.auth_token.begin(), c.auth_token.end(), [](char ch) { return std::isxdigit(static_cast<unsigned char>(ch)); })) {
+      !std::all_of(c.auth_token.begin(), c.auth_token.end(),
+                   [](char ch) { return std::isxdigit(static_cast<unsigned char>(ch)); })) {
     return core::Error::invalid_argument("invalid_auth_token",
                                          "auth token must be 32 hex characters");
   }

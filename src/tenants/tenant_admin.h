@@ -40,7 +40,8 @@ class TenantAdmin {
   // Adds a new active key; existing keys keep working until revoked.
   core::Result<IssuedKey> rotate_key(const core::TenantId& tenant);
   core::Status revoke_key(const core::TenantId& tenant, const core::ApiKeyId& key);
-  core::Status set_provider_credentials(const core::TenantId& tenant, const ProviderCredentials& credentials);
+  core::Status set_provider_credentials(const core::TenantId& tenant,
+                                        const ProviderCredentials& credentials);
 
  private:
   core::Status require_tenant(const core::TenantId& tenant);

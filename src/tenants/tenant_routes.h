@@ -16,7 +16,8 @@ namespace roomplane::tenants {
 
 using AuthenticatedHandler = std::function<http::Response(const http::Request&, const Principal&)>;
 
-http::Handler authenticated(TenantDirectory& directory, core::WorkPool& pool, AuthenticatedHandler handler);
+http::Handler authenticated(TenantDirectory& directory, core::WorkPool& pool,
+                            AuthenticatedHandler handler);
 
 // Routes of the tenant itself: GET /v1/tenant (who am I, which settings apply).
 void add_tenant_routes(http::Router& router, TenantDirectory& directory, core::WorkPool& pool);

@@ -12,7 +12,9 @@ namespace roomplane::testing {
 
 class TempDir {
  public:
-  TempDir() : path_(std::filesystem::temp_directory_path() / crypto::random_token("roomplane-test-", 12)) {
+  TempDir()
+      : path_(std::filesystem::temp_directory_path() /
+              crypto::random_token("roomplane-test-", 12)) {
     std::filesystem::create_directories(path_);
   }
   ~TempDir() {
@@ -31,7 +33,8 @@ class TempDir {
 
 // All bytes of every file in `dir` whose name starts with `prefix` (a SQLite database and its
 // -wal/-shm files), for tests that assert a secret never reaches the disk in clear.
-inline std::string read_files_with_prefix(const std::filesystem::path& dir, const std::string& prefix) {
+inline std::string read_files_with_prefix(const std::filesystem::path& dir,
+                                          const std::string& prefix) {
   std::string all;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     if (entry.path().filename().string().starts_with(prefix)) {

@@ -1,17 +1,19 @@
 #include "crypto/secret_box.h"
 
-#include <gtest/gtest.h>
-#include <sys/stat.h>
-
 #include <filesystem>
 #include <fstream>
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "crypto/crypto.h"
 
 namespace roomplane::crypto {
 namespace {
 
-SecretBox make_box(char fill = 'k') { return SecretBox::from_key(std::string(32, fill)).value(); }
+SecretBox make_box(char fill = 'k') {
+  return SecretBox::from_key(std::string(32, fill)).value();
+}
 
 TEST(SecretBox, SealsAndOpens) {
   const auto box = make_box();
@@ -40,7 +42,9 @@ TEST(SecretBox, RefusesWrongAssociatedDataWrongKeyAndTampering) {
   EXPECT_FALSE(box.open("v1:AAAA", "tenant:tn_1:auth_token").ok());
 }
 
-TEST(SecretBox, RejectsShortKey) { EXPECT_FALSE(SecretBox::from_key("short").ok()); }
+TEST(SecretBox, RejectsShortKey) {
+  EXPECT_FALSE(SecretBox::from_key("short").ok());
+}
 
 TEST(MasterKey, ParsesHexAndBase64) {
   const std::string key(32, '\x07');

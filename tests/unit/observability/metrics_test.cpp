@@ -8,7 +8,8 @@ namespace {
 TEST(Metrics, RendersCountersGaugesAndHistograms) {
   MetricsRegistry registry;
   registry.counter("requests_total", "Requests.", {{"route", "/healthz"}, {"status", "200"}}).inc();
-  registry.counter("requests_total", "Requests.", {{"route", "/healthz"}, {"status", "200"}}).inc(2);
+  registry.counter("requests_total", "Requests.", {{"route", "/healthz"}, {"status", "200"}})
+      .inc(2);
   registry.gauge("connections", "Open connections.").set(3);
   auto& h = registry.histogram("latency_seconds", "Latency.", {{"route", "/x"}}, {0.1, 1});
   h.observe(0.05);
@@ -18,7 +19,8 @@ TEST(Metrics, RendersCountersGaugesAndHistograms) {
   EXPECT_NE(text.find("# TYPE requests_total counter"), std::string::npos);
   EXPECT_NE(text.find("requests_total{route=\"/healthz\",status=\"200\"} 3\n"), std::string::npos);
   EXPECT_NE(text.find("connections 3\n"), std::string::npos);
-  EXPECT_NE(text.find("latency_seconds_bucket{route=\"/x\",le=\"0.1\"} 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("latency_seconds_bucket{route=\"/x\",le=\"0.1\"} 1\n"), std::string::npos)
+      << text;
   EXPECT_NE(text.find("latency_seconds_bucket{route=\"/x\",le=\"1\"} 2\n"), std::string::npos);
   EXPECT_NE(text.find("latency_seconds_bucket{route=\"/x\",le=\"+Inf\"} 3\n"), std::string::npos);
   EXPECT_NE(text.find("latency_seconds_count{route=\"/x\"} 3\n"), std::string::npos);

@@ -9,13 +9,17 @@ namespace roomplane::storage {
 namespace {
 
 std::string query_text(SqliteDatabase& db, const std::string& sql) {
-  return db.read([&](sqlite::Connection& c) -> core::Result<std::string> {
-            auto stmt = c.prepare(sql);
-            if (!stmt) return std::move(stmt).take_error();
-            auto row = (*stmt)->step();
-            if (!row) return std::move(row).take_error();
-            return *row ? (*stmt)->text(0) : std::string();
-          }).value();
+  return db
+      .read([&](sqlite::Connection& c) -> core::Result<std::string> {
+        auto stmt = c.prepare(sql);
+        if (!stmt)
+          return std::move(stmt).take_error();
+        auto row = (*stmt)->step();
+        if (!row)
+          return std::move(row).take_error();
+        return *row ? (*stmt)->text(0) : std::string();
+      })
+      .value();
 }
 
 TEST(SqliteDatabase, MigratesOnceAndReportsVersion) {
@@ -37,8 +41,12 @@ TEST(SqliteDatabase, UsesWalAndCreatesEveryTable) {
   auto db = SqliteDatabase::open({dir.file("sub/dir/rp.db")}).value();
   ASSERT_TRUE(db->migrate().ok());
   EXPECT_EQ(query_text(*db, "PRAGMA journal_mode"), "wal");
-  for (const char* table : {"tenants", "api_keys", "provider_credentials", "rooms", "participants", "events", "compositions"}) {
-    EXPECT_EQ(query_text(*db, std::string("SELECT name FROM sqlite_master WHERE type='table' AND name='") + table + "'"), table);
+  for (const char* table : {"tenants", "api_keys", "provider_credentials", "rooms", "participants",
+                            "events", "compositions"}) {
+    EXPECT_EQ(query_text(
+                  *db, std::string("SELECT name FROM sqlite_master WHERE type='table' AND name='") +
+                           table + "'"),
+              table);
   }
   EXPECT_TRUE(db->ping().ok());
 }
@@ -51,13 +59,17 @@ TEST(SqliteDatabase, EveryIndexLeadsWithTenantIdExceptKeyHash) {
     auto stmt = c.prepare(
         "SELECT il.name FROM sqlite_master m, pragma_index_list(m.name) il "
         "WHERE m.type = 'table' AND m.name NOT IN ('schema_migrations') "
-        "AND (SELECT ii.name FROM pragma_index_info(il.name) ii WHERE ii.seqno = 0) != 'tenant_id'");
-    if (!stmt) return std::move(stmt).take_error();
+        "AND (SELECT ii.name FROM pragma_index_info(il.name) ii WHERE ii.seqno = 0) != "
+        "'tenant_id'");
+    if (!stmt)
+      return std::move(stmt).take_error();
     std::vector<std::string> names;
     while (true) {
       auto row = (*stmt)->step();
-      if (!row) return std::move(row).take_error();
-      if (!*row) break;
+      if (!row)
+        return std::move(row).take_error();
+      if (!*row)
+        break;
       names.push_back((*stmt)->text(0));
     }
     return names;
@@ -72,7 +84,8 @@ TEST(SqliteDatabase, WriteRollsBackWhenTheCallbackFails) {
   ASSERT_TRUE(db->migrate().ok());
   auto failed = db->write([](sqlite::Connection& c) -> core::Status {
     auto s = c.exec("INSERT INTO tenants VALUES ('tn_x', 'x', '{}', 1, 1)");
-    if (!s) return s;
+    if (!s)
+      return s;
     return core::Error::internal("boom");
   });
   EXPECT_FALSE(failed.ok());
@@ -83,7 +96,9 @@ TEST(SqliteDatabase, RefusesASchemaNewerThanTheBinary) {
   testing::TempDir dir;
   auto db = SqliteDatabase::open({dir.file("rp.db")}).value();
   ASSERT_TRUE(db->migrate().ok());
-  ASSERT_TRUE(db->write([](sqlite::Connection& c) { return c.exec("INSERT INTO schema_migrations VALUES (999, 'future', 0)"); }).ok());
+  ASSERT_TRUE(db->write([](sqlite::Connection& c) {
+                  return c.exec("INSERT INTO schema_migrations VALUES (999, 'future', 0)");
+                }).ok());
   auto again = db->migrate();
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.error().code, "schema_too_new");
@@ -107,7 +122,9 @@ TEST(SqliteDatabase, ReadersSeeWritesCommittedAfterTheirPreviousRead) {
   auto db = SqliteDatabase::open({dir.file("rp.db"), 5000, 1}).value();
   ASSERT_TRUE(db->migrate().ok());
   EXPECT_EQ(query_text(*db, "SELECT COUNT(*) FROM tenants"), "0");
-  ASSERT_TRUE(db->write([](sqlite::Connection& c) { return c.exec("INSERT INTO tenants VALUES ('tn_x', 'x', '{}', 1, 1)"); }).ok());
+  ASSERT_TRUE(db->write([](sqlite::Connection& c) {
+                  return c.exec("INSERT INTO tenants VALUES ('tn_x', 'x', '{}', 1, 1)");
+                }).ok());
   EXPECT_EQ(query_text(*db, "SELECT COUNT(*) FROM tenants"), "1");
 }
 

@@ -1,10 +1,10 @@
 // One contract for every TenantStore/ApiKeyStore/CredentialStore backend. SQLite today;
 // a PostgreSQL backend is added as another parameter of the same suite.
 
-#include <gtest/gtest.h>
-
 #include <functional>
 #include <memory>
+
+#include <gtest/gtest.h>
 
 #include "storage/sqlite_tenant_stores.h"
 #include "support/temp_dir.h"
@@ -43,8 +43,10 @@ class TenantStoreContract : public ::testing::TestWithParam<BackendFactory> {
   void SetUp() override { backend_ = GetParam()(); }
   std::unique_ptr<Backend> backend_;
 
-  static tenants::ApiKey key(const std::string& tenant, const std::string& id, const std::string& hash) {
-    return {ApiKeyId(id), TenantId(tenant), hash, "rpk_abcdefgh", core::from_unix_seconds(100), std::nullopt};
+  static tenants::ApiKey key(const std::string& tenant, const std::string& id,
+                             const std::string& hash) {
+    return {ApiKeyId(id), TenantId(tenant), hash, "rpk_abcdefgh", core::from_unix_seconds(100),
+            std::nullopt};
   }
   static tenants::Tenant tenant(const std::string& id, const std::string& name) {
     tenants::Tenant t{TenantId(id), name, {}, core::from_unix_seconds(100)};
@@ -54,8 +56,10 @@ class TenantStoreContract : public ::testing::TestWithParam<BackendFactory> {
 };
 
 TEST_P(TenantStoreContract, CreatesFindsAndListsTenants) {
-  ASSERT_TRUE(backend_->tenants().create(tenant("tn_a", "Clinic A"), key("tn_a", "key_1", "h1")).ok());
-  ASSERT_TRUE(backend_->tenants().create(tenant("tn_b", "Clinic B"), key("tn_b", "key_2", "h2")).ok());
+  ASSERT_TRUE(
+      backend_->tenants().create(tenant("tn_a", "Clinic A"), key("tn_a", "key_1", "h1")).ok());
+  ASSERT_TRUE(
+      backend_->tenants().create(tenant("tn_b", "Clinic B"), key("tn_b", "key_2", "h2")).ok());
   auto found = backend_->tenants().find(TenantId("tn_a"));
   ASSERT_TRUE(found.ok() && found->has_value());
   EXPECT_EQ((*found)->name, "Clinic A");
@@ -78,9 +82,14 @@ TEST_P(TenantStoreContract, UpdatesSettings) {
   tenants::TenantSettings s;
   s.token_ttl_max_seconds = 600;
   s.token_ttl_default_seconds = 300;
-  ASSERT_TRUE(backend_->tenants().update_settings(TenantId("tn_a"), s, core::from_unix_seconds(200)).ok());
-  EXPECT_EQ((*backend_->tenants().find(TenantId("tn_a")).value()).settings.token_ttl_max_seconds, 600);
-  EXPECT_EQ(backend_->tenants().update_settings(TenantId("tn_none"), s, core::from_unix_seconds(200)).error().kind,
+  ASSERT_TRUE(
+      backend_->tenants().update_settings(TenantId("tn_a"), s, core::from_unix_seconds(200)).ok());
+  EXPECT_EQ((*backend_->tenants().find(TenantId("tn_a")).value()).settings.token_ttl_max_seconds,
+            600);
+  EXPECT_EQ(backend_->tenants()
+                .update_settings(TenantId("tn_none"), s, core::from_unix_seconds(200))
+                .error()
+                .kind,
             core::ErrorKind::kNotFound);
 }
 
@@ -93,8 +102,12 @@ TEST_P(TenantStoreContract, AddsListsRevokesAndFindsKeys) {
   EXPECT_EQ((*found)->tenant_id, TenantId("tn_a"));
   EXPECT_TRUE((*found)->active());
 
-  ASSERT_TRUE(backend_->keys().revoke(TenantId("tn_a"), ApiKeyId("key_2"), core::from_unix_seconds(500)).ok());
-  ASSERT_TRUE(backend_->keys().revoke(TenantId("tn_a"), ApiKeyId("key_2"), core::from_unix_seconds(900)).ok());
+  ASSERT_TRUE(backend_->keys()
+                  .revoke(TenantId("tn_a"), ApiKeyId("key_2"), core::from_unix_seconds(500))
+                  .ok());
+  ASSERT_TRUE(backend_->keys()
+                  .revoke(TenantId("tn_a"), ApiKeyId("key_2"), core::from_unix_seconds(900))
+                  .ok());
   auto revoked = backend_->keys().find_by_hash("h2");
   EXPECT_EQ((*revoked)->revoked_at, core::from_unix_seconds(500));  // first revocation time kept
   EXPECT_TRUE(backend_->keys().find_by_hash("h1").value()->active());
@@ -104,7 +117,8 @@ TEST_P(TenantStoreContract, AddsListsRevokesAndFindsKeys) {
 TEST_P(TenantStoreContract, KeysAreTenantScoped) {
   ASSERT_TRUE(backend_->tenants().create(tenant("tn_a", "A"), key("tn_a", "key_1", "h1")).ok());
   ASSERT_TRUE(backend_->tenants().create(tenant("tn_b", "B"), key("tn_b", "key_2", "h2")).ok());
-  auto wrong = backend_->keys().revoke(TenantId("tn_b"), ApiKeyId("key_1"), core::from_unix_seconds(1));
+  auto wrong =
+      backend_->keys().revoke(TenantId("tn_b"), ApiKeyId("key_1"), core::from_unix_seconds(1));
   ASSERT_FALSE(wrong.ok());
   EXPECT_EQ(wrong.error().kind, core::ErrorKind::kNotFound);
   EXPECT_TRUE(backend_->keys().find_by_hash("h1").value()->active());
@@ -114,7 +128,8 @@ TEST_P(TenantStoreContract, KeysAreTenantScoped) {
 TEST_P(TenantStoreContract, SavesAndReplacesCredentials) {
   ASSERT_TRUE(backend_->tenants().create(tenant("tn_a", "A"), key("tn_a", "key_1", "h1")).ok());
   EXPECT_FALSE(backend_->credentials().find(TenantId("tn_a"))->has_value());
-  tenants::SealedProviderCredentials c{"AC1", "SK1", "v1:secret", "v1:token", core::from_unix_seconds(10)};
+  tenants::SealedProviderCredentials c{"AC1", "SK1", "v1:secret", "v1:token",
+                                       core::from_unix_seconds(10)};
   ASSERT_TRUE(backend_->credentials().save(TenantId("tn_a"), c).ok());
   c.account_sid = "AC2";
   ASSERT_TRUE(backend_->credentials().save(TenantId("tn_a"), c).ok());
@@ -125,8 +140,9 @@ TEST_P(TenantStoreContract, SavesAndReplacesCredentials) {
   EXPECT_FALSE(backend_->credentials().find(TenantId("tn_b"))->has_value());
 }
 
-INSTANTIATE_TEST_SUITE_P(Sqlite, TenantStoreContract,
-                         ::testing::Values(BackendFactory([] { return std::make_unique<SqliteBackend>(); })));
+INSTANTIATE_TEST_SUITE_P(Sqlite, TenantStoreContract, ::testing::Values(BackendFactory([] {
+                           return std::make_unique<SqliteBackend>();
+                         })));
 
 }  // namespace
 }  // namespace roomplane::storage

@@ -24,10 +24,10 @@ TEST(ApiKeys, BearerParsing) {
   const auto key = generate_api_key().plaintext;
   EXPECT_EQ(bearer_api_key("Bearer " + key), key);
   EXPECT_EQ(bearer_api_key("bearer  " + key + " "), key);
-  EXPECT_FALSE(bearer_api_key(key));                       // no scheme
-  EXPECT_FALSE(bearer_api_key("Basic " + key));            // wrong scheme
-  EXPECT_FALSE(bearer_api_key("Bearer "));                 // empty
-  EXPECT_FALSE(bearer_api_key("Bearer rpk_short"));        // wrong length
+  EXPECT_FALSE(bearer_api_key(key));                                  // no scheme
+  EXPECT_FALSE(bearer_api_key("Basic " + key));                       // wrong scheme
+  EXPECT_FALSE(bearer_api_key("Bearer "));                            // empty
+  EXPECT_FALSE(bearer_api_key("Bearer rpk_short"));                   // wrong length
   EXPECT_FALSE(bearer_api_key("Bearer " + key.substr(0, 43) + "!"));  // bad alphabet
   EXPECT_FALSE(bearer_api_key(""));
 }

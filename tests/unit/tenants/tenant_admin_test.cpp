@@ -1,5 +1,7 @@
 // TenantAdmin and TenantDirectory over a real SQLite database, with a manual clock.
 
+#include "tenants/tenant_admin.h"
+
 #include <gtest/gtest.h>
 
 #include "crypto/crypto.h"
@@ -7,7 +9,6 @@
 #include "storage/sqlite_tenant_stores.h"
 #include "support/manual_clock.h"
 #include "support/temp_dir.h"
-#include "tenants/tenant_admin.h"
 #include "tenants/tenant_directory.h"
 
 namespace roomplane::tenants {
@@ -15,14 +16,17 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const ProviderCredentials kCredentials{"AC0123456789abcdef0123456789abcdef", "SK0123456789abcdef0123456789abcdef",
-                                       "api-key-secret-that-must-not-leak", "f00dfacef00dfacef00dfacef00dface"};
+const ProviderCredentials kCredentials{
+    "AC0123456789abcdef0123456789abcdef", "SK0123456789abcdef0123456789abcdef",
+    "api-key-secret-that-must-not-leak", "f00dfacef00dfacef00dfacef00dface"};
 
 class TenantsTest : public ::testing::Test {
  protected:
   TenantsTest()
       : db_(storage::SqliteDatabase::open({dir_.file("rp.db")}).value()),
-        tenants_(*db_), keys_(*db_), credentials_(*db_),
+        tenants_(*db_),
+        keys_(*db_),
+        credentials_(*db_),
         box_(crypto::SecretBox::from_key(std::string(32, 'm')).value()),
         admin_(tenants_, keys_, credentials_, box_, clock_),
         directory_(tenants_, keys_, credentials_, box_, clock_, 30s, metrics_) {
@@ -30,7 +34,10 @@ class TenantsTest : public ::testing::Test {
   }
 
   double cache_count(const std::string& cache, const std::string& result) {
-    return metrics_.counter("roomplane_tenant_cache_requests_total", "", {{"cache", cache}, {"result", result}}).value();
+    return metrics_
+        .counter("roomplane_tenant_cache_requests_total", "",
+                 {{"cache", cache}, {"result", result}})
+        .value();
   }
 
   testing::TempDir dir_;
@@ -97,7 +104,8 @@ TEST_F(TenantsTest, RevokedKeyWorksFromCacheUntilTtlThenStops) {
   EXPECT_TRUE(cached->ok()) << "within the TTL the cached verdict stands";
 
   clock_.advance(2s);
-  EXPECT_FALSE(directory_.authenticate_cached(created.api_key).has_value()) << "expired entry is a miss";
+  EXPECT_FALSE(directory_.authenticate_cached(created.api_key).has_value())
+      << "expired entry is a miss";
   EXPECT_FALSE(directory_.authenticate(created.api_key).ok());
   auto negative = directory_.authenticate_cached(created.api_key);
   ASSERT_TRUE(negative.has_value()) << "the refusal is cached too";
@@ -114,7 +122,8 @@ TEST_F(TenantsTest, UnknownAndMalformedKeysAre401AndMalformedNeverReachTheStore)
   auto unknown = directory_.authenticate("rpk_" + std::string(40, 'a'));
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(unknown.error().kind, core::ErrorKind::kUnauthenticated);
-  EXPECT_EQ(unknown.error().message, malformed.error().message) << "the two must be indistinguishable";
+  EXPECT_EQ(unknown.error().message, malformed.error().message)
+      << "the two must be indistinguishable";
   EXPECT_EQ(cache_count("api_key", "miss"), misses_before + 1);
 }
 
@@ -157,19 +166,24 @@ TEST_F(TenantsTest, SetCredentialsValidatesFormatsAndTenant) {
   auto created = admin_.create_tenant("Clinic").value();
   auto bad = kCredentials;
   bad.account_sid = "AC123";
-  EXPECT_EQ(admin_.set_provider_credentials(created.tenant.id, bad).error().code, "invalid_account_sid");
+  EXPECT_EQ(admin_.set_provider_credentials(created.tenant.id, bad).error().code,
+            "invalid_account_sid");
   bad = kCredentials;
   bad.api_key_sid = "AK0123456789abcdef0123456789abcdef";
-  EXPECT_EQ(admin_.set_provider_credentials(created.tenant.id, bad).error().code, "invalid_api_key_sid");
+  EXPECT_EQ(admin_.set_provider_credentials(created.tenant.id, bad).error().code,
+            "invalid_api_key_sid");
   bad = kCredentials;
   bad.auth_token = "short";
-  EXPECT_EQ(admin_.set_provider_credentials(created.tenant.id, bad).error().code, "invalid_auth_token");
+  EXPECT_EQ(admin_.set_provider_credentials(created.tenant.id, bad).error().code,
+            "invalid_auth_token");
   bad = kCredentials;
   bad.api_key_secret = "";
-  EXPECT_EQ(admin_.set_provider_credentials(created.tenant.id, bad).error().code, "invalid_api_key_secret");
+  EXPECT_EQ(admin_.set_provider_credentials(created.tenant.id, bad).error().code,
+            "invalid_api_key_secret");
   EXPECT_FALSE(credentials_.find(created.tenant.id)->has_value());
-  EXPECT_EQ(admin_.set_provider_credentials(core::TenantId("tn_missing"), kCredentials).error().kind,
-            core::ErrorKind::kNotFound);
+  EXPECT_EQ(
+      admin_.set_provider_credentials(core::TenantId("tn_missing"), kCredentials).error().kind,
+      core::ErrorKind::kNotFound);
 }
 
 TEST_F(TenantsTest, TenantLookupIsCachedForOneTtl) {
@@ -180,8 +194,10 @@ TEST_F(TenantsTest, TenantLookupIsCachedForOneTtl) {
   ASSERT_TRUE(tenants_.update_settings(created.tenant.id, s, clock_.now()).ok());
   EXPECT_TRUE(directory_.tenant(created.tenant.id)->settings.reserved_identities.empty());
   clock_.advance(30s);
-  EXPECT_EQ(directory_.tenant(created.tenant.id)->settings.reserved_identities, std::vector<std::string>{"doctor"});
-  EXPECT_EQ(directory_.tenant(core::TenantId("tn_missing")).error().kind, core::ErrorKind::kNotFound);
+  EXPECT_EQ(directory_.tenant(created.tenant.id)->settings.reserved_identities,
+            std::vector<std::string>{"doctor"});
+  EXPECT_EQ(directory_.tenant(core::TenantId("tn_missing")).error().kind,
+            core::ErrorKind::kNotFound);
 }
 
 TEST(TenantSettings, ValidatesTtlBounds) {
