@@ -25,14 +25,16 @@ static void BM_AccessTokenBuild(benchmark::State& state) {
   request.api_key_secret = "cccccccccccccccccccccccccccccccc";
   request.identity = "patient-4711";
   request.room = "consultation-42";
-  for (auto _ : state) benchmark::DoNotOptimize(builder.build(request));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(builder.build(request));
 }
 BENCHMARK(BM_AccessTokenBuild);
 
 static void BM_IdentityPolicyCheck(benchmark::State& state) {
   rp::tokens::IdentityPolicy policy;
   const std::vector<std::string> tenant_words = {"nurse", "reception"};
-  for (auto _ : state) benchmark::DoNotOptimize(policy.check("dr.jane-doe@clinic", tenant_words));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(policy.check("dr.jane-doe@clinic", tenant_words));
 }
 BENCHMARK(BM_IdentityPolicyCheck);
 
@@ -47,25 +49,33 @@ static void BM_ApiKeyCachedAuthentication(benchmark::State& state) {
   rp::storage::SqliteCredentialStore credentials(*db);
   auto box = rp::crypto::SecretBox::from_key(std::string(32, 'k')).value();
   rp::tenants::TenantAdmin admin(tenants, keys, credentials, box, clock);
-  rp::tenants::TenantDirectory directory(tenants, keys, credentials, box, clock, std::chrono::seconds(30), metrics);
+  rp::tenants::TenantDirectory directory(tenants, keys, credentials, box, clock,
+                                         std::chrono::seconds(30), metrics);
   const auto key = admin.create_tenant("Bench").value().api_key;
   (void)directory.authenticate(key);
-  for (auto _ : state) benchmark::DoNotOptimize(directory.authenticate_cached(key));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(directory.authenticate_cached(key));
 }
 BENCHMARK(BM_ApiKeyCachedAuthentication)->Threads(1)->Threads(2);
 
 static void BM_WebhookSignatureValidation(benchmark::State& state) {
-  const rp::http::FormParams params = {
-      {"AccountSid", "AC0123456789abcdef0123456789abcdef"}, {"RoomName", "consultation-42"},
-      {"RoomSid", "RM0123456789abcdef0123456789abcdef"},    {"RoomStatus", "in-progress"},
-      {"RoomType", "group"},                                {"StatusCallbackEvent", "participant-connected"},
-      {"Timestamp", "2026-11-23T19:00:00Z"},                {"SequenceNumber", "3"},
-      {"ParticipantSid", "PA0123456789abcdef0123456789abcdef"}, {"ParticipantStatus", "connected"},
-      {"ParticipantIdentity", "patient-4711"}};
+  const rp::http::FormParams params = {{"AccountSid", "AC0123456789abcdef0123456789abcdef"},
+                                       {"RoomName", "consultation-42"},
+                                       {"RoomSid", "RM0123456789abcdef0123456789abcdef"},
+                                       {"RoomStatus", "in-progress"},
+                                       {"RoomType", "group"},
+                                       {"StatusCallbackEvent", "participant-connected"},
+                                       {"Timestamp", "2026-11-23T19:00:00Z"},
+                                       {"SequenceNumber", "3"},
+                                       {"ParticipantSid", "PA0123456789abcdef0123456789abcdef"},
+                                       {"ParticipantStatus", "connected"},
+                                       {"ParticipantIdentity", "patient-4711"}};
   const std::string url = "https://rp.example.com/webhooks/twilio/tn_abc";
-  const auto signature = rp::twilio::compute_signature("f00dfacef00dfacef00dfacef00dface", url, params);
+  const auto signature =
+      rp::twilio::compute_signature("f00dfacef00dfacef00dfacef00dface", url, params);
   for (auto _ : state) {
-    benchmark::DoNotOptimize(rp::twilio::validate_signature("f00dfacef00dfacef00dfacef00dface", url, params, signature));
+    benchmark::DoNotOptimize(
+        rp::twilio::validate_signature("f00dfacef00dfacef00dfacef00dface", url, params, signature));
   }
 }
 BENCHMARK(BM_WebhookSignatureValidation);
