@@ -2,9 +2,12 @@
 
 #include <algorithm>
 
+#include "app/emulator_accounts.h"
+#include "app/emulator_stack.h"
 #include "app/system_routes.h"
 #include "core/work_pool.h"
 #include "crypto/secret_box.h"
+#include "http/curl_client.h"
 #include "http/server.h"
 #include "observability/log.h"
 #include "observability/metrics.h"
@@ -13,6 +16,7 @@
 #include "tenants/tenant_admin.h"
 #include "tenants/tenant_directory.h"
 #include "tenants/tenant_routes.h"
+#include "twilio/rest_client.h"
 
 namespace roomplane::app {
 namespace {
@@ -62,11 +66,34 @@ struct App::Parts {
   std::unique_ptr<tenants::TenantDirectory> directory;
   std::unique_ptr<tenants::TenantAdmin> admin;
   std::unique_ptr<core::WorkPool> pool;
+  http::CurlRuntime curl_runtime;
+  std::unique_ptr<http::CurlHttpClient> http_client;
+  std::unique_ptr<EmulatorStack> emulator;  // emulator mode only
+  std::unique_ptr<EmulatorAccounts> emulator_accounts;
+  std::unique_ptr<twilio::TwilioRestClient>
+      provider;  // built in start(): needs the emulator's port
+  std::string provider_base_url;
   http::Router router;
   std::unique_ptr<http::Server> server;
   std::optional<DemoTenant> demo;
   bool stopped = false;
 };
+
+namespace {
+
+// Any HTTP answer (even 401) proves the provider is reachable; only a transport failure does not.
+core::Status check_provider_reachable(http::HttpClient& client, const std::string& base_url) {
+  http::ClientRequest request;
+  request.url = base_url + "/v1/Rooms?PageSize=1";
+  request.connect_timeout = std::chrono::milliseconds(1000);
+  request.timeout = std::chrono::milliseconds(2000);
+  auto response = client.send(request);
+  if (!response)
+    return std::move(response).take_error();
+  return {};
+}
+
+}  // namespace
 
 core::Result<std::unique_ptr<App>> App::create(const Config& config, AppOverrides overrides) {
   auto p = std::make_unique<Parts>();
@@ -110,9 +137,22 @@ core::Result<std::unique_ptr<App>> App::create(const Config& config, AppOverride
   p->admin = std::make_unique<tenants::TenantAdmin>(*p->tenant_store, *p->key_store,
                                                     *p->credential_store, *p->secrets, *p->clock);
   p->pool = std::make_unique<core::WorkPool>(db_threads);
+  p->http_client = std::make_unique<http::CurlHttpClient>(p->curl_runtime);
+  if (config.twilio == TwilioMode::kEmulator) {
+    EmulatorStackOptions emulator_options;
+    emulator_options.listen = config.emulator_listen;
+    p->emulator = std::make_unique<EmulatorStack>(emulator_options, *p->clock, *p->http_client,
+                                                  p->metrics, *p->logging);
+    p->emulator_accounts = std::make_unique<EmulatorAccounts>(
+        p->emulator->emulator(), *p->tenant_store, *p->admin, *p->directory);
+  }
 
   add_system_routes(p->router, *p->pool, p->metrics,
-                    {{"database", [db = p->database.get()] { return db->ping(); }}});
+                    {{"database", [db = p->database.get()] { return db->ping(); }},
+                     {"provider", [parts = p.get()] {
+                        return check_provider_reachable(*parts->http_client,
+                                                        parts->provider_base_url);
+                      }}});
   tenants::add_tenant_routes(p->router, *p->directory, *p->pool);
 
   http::ServerOptions options;
@@ -148,6 +188,22 @@ core::Status App::start() {
       p.log.info("demo_tenant_created", {{"tenant_id", created->tenant.id.value()}});
     }
   }
+  if (p.emulator) {
+    if (auto s = p.emulator->start(); !s)
+      return s;
+    p.provider_base_url = p.emulator->base_url();
+    auto created = p.emulator_accounts->provision_all();
+    if (!created)
+      return std::move(created).take_error();
+    p.log.info("emulator_started", {{"url", p.provider_base_url}, {"accounts_created", *created}});
+  } else {
+    p.provider_base_url = p.config.twilio_base_url;
+  }
+  twilio::RestClientOptions provider_options;
+  provider_options.base_url = p.provider_base_url;
+  p.provider = std::make_unique<twilio::TwilioRestClient>(
+      *p.http_client, *p.clock, twilio::real_sleep(), p.metrics, p.logging->logger("twilio"),
+      provider_options);
   if (auto s = p.server->start(); !s)
     return s;
   p.log.info("started", {{"url", base_url()},
@@ -165,7 +221,9 @@ void App::stop() {
   p.log.info("stopping");
   p.server->shutdown();  // stop accepting, drain in-flight requests
   p.pool->stop();        // finish queued database work
-  p.database.reset();    // close connections (checkpoints the WAL)
+  if (p.emulator)
+    p.emulator->stop();
+  p.database.reset();  // close connections (checkpoints the WAL)
   p.log.info("stopped");
   p.logging->flush();
 }
@@ -187,6 +245,14 @@ observability::MetricsRegistry& App::metrics() {
 }
 tenants::TenantAdmin& App::tenant_admin() {
   return *parts_->admin;
+}
+video::VideoProvider& App::provider() {
+  return *parts_->provider;
+}
+std::optional<std::string> App::emulator_url() const {
+  if (!parts_->emulator)
+    return std::nullopt;
+  return parts_->emulator->base_url();
 }
 
 struct AdminContext::Parts {

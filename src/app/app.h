@@ -21,6 +21,9 @@ class MetricsRegistry;
 namespace roomplane::tenants {
 class TenantAdmin;
 }
+namespace roomplane::video {
+class VideoProvider;
+}
 
 namespace roomplane::app {
 
@@ -52,6 +55,9 @@ class App {
   const std::optional<DemoTenant>& demo_tenant() const;
   observability::MetricsRegistry& metrics();
   tenants::TenantAdmin& tenant_admin();
+  video::VideoProvider& provider();  // after start()
+  // The in-process emulator's base URL (emulator mode, after start()).
+  std::optional<std::string> emulator_url() const;
 
  private:
   struct Parts;

@@ -7,6 +7,11 @@
 #include <nlohmann/json.hpp>
 
 #include "app/app.h"
+#include "app/emulator_stack.h"
+#include "app/simulate.h"
+#include "http/curl_client.h"
+#include "observability/log.h"
+#include "observability/metrics.h"
 #include "tenants/tenant_admin.h"
 
 namespace roomplane::app {
@@ -50,13 +55,47 @@ nlohmann::json key_json(const tenants::ApiKey& key) {
            key.revoked_at ? nlohmann::json(core::to_rfc3339(*key.revoked_at)) : nlohmann::json()}};
 }
 
-int serve(const Config& config) {
-  // Block the stop signals in every thread (threads inherit the mask) and wait for them here.
+// Blocks SIGINT/SIGTERM in this thread before any other thread exists (threads inherit the
+// mask), so the signals can only be taken by wait_for_stop_signal().
+sigset_t block_stop_signals() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+void wait_for_stop_signal(const sigset_t& signals) {
+  int received = 0;
+  sigwait(&signals, &received);
+}
+
+int run_emulator(const Config& config, std::optional<std::uint64_t> seed) {
+  const auto signals = block_stop_signals();
+  observability::Logging logging(config.log_level);
+  observability::MetricsRegistry metrics;
+  core::SystemClock clock;
+  http::CurlRuntime curl;
+  http::CurlHttpClient callback_client(curl);
+  EmulatorStackOptions options;
+  options.listen = config.emulator_listen;
+  options.seed = seed;
+  EmulatorStack stack(options, clock, callback_client, metrics, logging);
+  if (auto s = stack.start(); !s)
+    return fail(s.error());
+  std::cout << "Twilio emulator listening on " << stack.base_url() << "\n"
+            << "  create an account: curl -X POST " << stack.base_url() << "/_emulator/accounts\n"
+            << "  Video API:         " << stack.base_url()
+            << "/v1/Rooms (HTTP Basic: AC.../token or SK.../secret)\n"
+            << "Stop with Ctrl-C or SIGTERM." << std::endl;
+  wait_for_stop_signal(signals);
+  stack.stop();
+  return 0;
+}
+
+int serve(const Config& config) {
+  const auto signals = block_stop_signals();
 
   auto app = App::create(config);
   if (!app)
@@ -76,10 +115,13 @@ int serve(const Config& config) {
     std::cout << "  tenants: roomplane tenant list --db " << config.db_url
               << " (new key: roomplane tenant rotate-key --tenant ID)\n";
   }
+  if (const auto emulator = (*app)->emulator_url()) {
+    std::cout << "  Twilio emulator: " << *emulator
+              << " (watch a consultation: roomplane simulate)\n";
+  }
   std::cout << "Stop with Ctrl-C or SIGTERM." << std::endl;
 
-  int received = 0;
-  sigwait(&signals, &received);
+  wait_for_stop_signal(signals);
   (*app)->stop();
   return 0;
 }
@@ -96,6 +138,33 @@ int run_cli(int argc, char** argv, const std::map<std::string, std::string>& env
   auto* serve_cmd = cli.add_subcommand(
       "serve", "run the HTTP server (embedded defaults: SQLite + Twilio emulator)");
   add_setting_flags(*serve_cmd, flags);
+
+  auto* emulator_cmd = cli.add_subcommand("emulator", "run the Twilio Video emulator on its own");
+  std::optional<std::uint64_t> seed;
+  emulator_cmd->add_option_function<std::string>(
+      "--listen", [&flags](const std::string& v) { flags["emulator_listen"] = v; },
+      "HOST:PORT to listen on");
+  emulator_cmd->add_option("--seed", seed, "seed for SIDs and fault injection (reproducible runs)");
+  add_setting_flags(*emulator_cmd, flags, {"log_level"});
+
+  auto* simulate_cmd =
+      cli.add_subcommand("simulate", "run a simulated recorded consultation against the emulator");
+  SimulateOptions simulate_options;
+  simulate_cmd->add_option("--emulator", simulate_options.emulator_url,
+                           "emulator base URL (default: emulator_listen)");
+  simulate_cmd->add_option("--status-callback", simulate_options.status_callback_url,
+                           "room StatusCallback URL");
+  simulate_cmd->add_option("--participants", simulate_options.participants, "2 or 3")
+      ->check(CLI::Range(2, 3));
+  simulate_cmd->add_option("--account-sid", simulate_options.account_sid,
+                           "use this emulator account");
+  simulate_cmd->add_option("--api-key-sid", simulate_options.api_key_sid, "its API key SID");
+  simulate_cmd->add_option("--api-key-secret", simulate_options.api_key_secret,
+                           "its API key secret");
+  int pause_ms = 400;
+  simulate_cmd->add_option("--pause-ms", pause_ms, "pause between steps in milliseconds")
+      ->check(CLI::Range(0, 60000));
+  add_setting_flags(*simulate_cmd, flags, {"emulator_listen"});
 
   auto* migrate_cmd = cli.add_subcommand("migrate", "apply database migrations and exit");
   add_setting_flags(*migrate_cmd, flags, {"db", "master_key_file", "log_level"});
@@ -147,6 +216,18 @@ int run_cli(int argc, char** argv, const std::map<std::string, std::string>& env
 
   if (serve_cmd->parsed())
     return serve(*config);
+  if (emulator_cmd->parsed())
+    return run_emulator(*config, seed);
+  if (simulate_cmd->parsed()) {
+    if (simulate_cmd->count("--emulator") == 0) {
+      simulate_options.emulator_url = "http://" + config->emulator_listen.to_string();
+    }
+    simulate_options.step_pause = std::chrono::milliseconds(pause_ms);
+    auto simulated = run_simulation(simulate_options);
+    if (!simulated)
+      return fail(simulated.error());
+    return 0;
+  }
 
   auto context = AdminContext::open(*config);
   if (!context)

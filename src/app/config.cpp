@@ -90,6 +90,18 @@ const std::vector<Setting>& setting_table() {
        }},
       {"emulator_listen", "HOST:PORT of the in-process Twilio emulator",
        host_port(&Config::emulator_listen)},
+      {"twilio_base_url",
+       "base URL of Twilio's Video API in live mode (a proxy, or another emulator)",
+       [](Config& c, const std::string& v) -> std::optional<std::string> {
+         if (!(v.starts_with("http://") || v.starts_with("https://")) || v.size() < 10 ||
+             v.find_first_of(" \t\r\n") != std::string::npos) {
+           return "'" + v + "' is not an http:// or https:// URL";
+         }
+         c.twilio_base_url = v;
+         while (c.twilio_base_url.ends_with('/'))
+           c.twilio_base_url.pop_back();
+         return std::nullopt;
+       }},
       {"tenant_cache_ttl_seconds",
        "how long tenant, key and credential look-ups are cached (0 disables)",
        int_in_range(&Config::tenant_cache_ttl_seconds, 0, 3600)},

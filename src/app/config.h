@@ -31,6 +31,8 @@ struct Config {
   std::string public_url;  // empty: "http://" + listen
   TwilioMode twilio = TwilioMode::kEmulator;
   HostPort emulator_listen{"127.0.0.1", 8089};
+  std::string twilio_base_url =
+      "https://video.twilio.com";  // live mode: where the REST client goes
   std::int64_t tenant_cache_ttl_seconds = 30;
   std::int64_t http_threads = 0;  // 0: one per core
   std::int64_t db_threads = 0;    // 0: max(2, cores)

@@ -43,6 +43,9 @@ class TenantDirectory {
   core::Result<Tenant> tenant(const core::TenantId& id);
   // Blocking on a miss. nullopt when the tenant has no provider credentials configured.
   core::Result<std::optional<ProviderCredentials>> provider_credentials(const core::TenantId& id);
+  // Drops the cached credentials of `id` after this process changed them (other instances
+  // still see the change within one TTL).
+  void forget_provider_credentials(const core::TenantId& id) { credential_cache_.erase(id); }
 
  private:
   struct CachedVerdict {
