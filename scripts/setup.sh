@@ -13,6 +13,10 @@ packages=(
 if [[ "${1:-}" == "--test" ]]; then
   # Sanitizer runtime for the ASan/UBSan build and the tools the tests drive.
   packages+=(libasan8 libubsan1)
+  # Node tests (tests/node): only when no node is on PATH (a newer one may be installed already).
+  if ! command -v node >/dev/null 2>&1; then
+    packages+=(nodejs npm)
+  fi
 fi
 
 missing=()
