@@ -146,8 +146,8 @@ class VideoProvider {
       const ProviderCredentials& credentials, std::string_view room_sid) = 0;
 
   // Removes a participant, addressed by identity or SID, and returns its final state.
-  // kNotFound when no such participant is connected, which includes "already disconnected":
-  // callers treat kNotFound as done.
+  // Idempotent: a participant who already left is returned as it is (disconnected). kNotFound
+  // when the room has no participant by that identity or SID; callers treat it as done.
   virtual core::Result<ParticipantInfo> disconnect_participant(
       const ProviderCredentials& credentials, std::string_view room_sid,
       std::string_view identity_or_sid) = 0;
