@@ -118,8 +118,50 @@ CREATE UNIQUE INDEX compositions_live_per_room ON compositions (tenant_id, room_
 CREATE INDEX compositions_by_status ON compositions (tenant_id, status, created_at);
 )sql";
 
+// Rooms as the local source of truth: the provider's view of each room folded into one state
+// document, what the room row needs beyond 0001, and client-reported dominant speakers.
+constexpr std::string_view kRoomState = R"sql(
+-- The folded RoomState (rooms/state_codec.h) per provider room. Keyed by the provider's SID,
+-- not by the local room: a callback can arrive before the local row learns its SID, and its
+-- effect must wait here until link time. The events ledger is the record of what was folded.
+CREATE TABLE room_states (
+  tenant_id          TEXT    NOT NULL,
+  provider_room_sid  TEXT    NOT NULL,
+  state              TEXT    NOT NULL,  -- JSON, rooms/state_codec.h
+  updated_at         INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, provider_room_sid)
+);
+
+-- Recording rules now (record = what was asked at creation), and the provider-side unique
+-- name (the room id for every room written so far).
+ALTER TABLE rooms ADD COLUMN recording INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE rooms ADD COLUMN provider_room_name TEXT NOT NULL DEFAULT '';
+UPDATE rooms SET recording = record, provider_room_name = room_id;
+
+-- Pagination orders by (created_at, room_id); 0001's status index stopped at created_at.
+DROP INDEX rooms_by_status;
+CREATE INDEX rooms_by_status ON rooms (tenant_id, status, created_at, room_id);
+-- Recovery looks for rooms stuck in creating across tenants; this index holds only those.
+CREATE INDEX rooms_creating ON rooms (tenant_id, created_at) WHERE status = 'creating';
+
+-- What a participant's client reported as the dominant speaker (DESIGN.md), apart from
+-- provider-confirmed state. seq orders changes within a room in the order they were stored.
+CREATE TABLE speaker_changes (
+  tenant_id                TEXT    NOT NULL,
+  room_id                  TEXT    NOT NULL,
+  seq                      INTEGER NOT NULL,
+  reporter_participant_sid TEXT    NOT NULL,
+  speaker_participant_sid  TEXT    NOT NULL,  -- '' when nobody is speaking any more
+  speaker_identity         TEXT    NOT NULL,
+  at                       INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, room_id, seq),
+  FOREIGN KEY (tenant_id, room_id) REFERENCES rooms (tenant_id, room_id)
+);
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "0001_initial", kInitialSchema},
+    Migration{2, "0002_room_state", kRoomState},
 };
 
 }  // namespace

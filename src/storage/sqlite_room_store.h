@@ -1,0 +1,66 @@
+#pragma once
+// SQLite implementations of the rooms domain's stores (rooms/stores.h). Created by the
+// composition root (or a test) over an open, migrated SqliteDatabase, which must outlive them.
+// Thread-safe: writes serialise on the database's writer connection, reads use its pool.
+//
+// Tables (migrations 0001, 0002): rooms (one row per local room), room_states (the folded
+// RoomState as JSON per (tenant, provider room SID), present before any local room is linked),
+// participants (a projection of a linked room's state, one row per provider participant SID),
+// events (the ledger) and speaker_changes.
+
+#include "rooms/stores.h"
+#include "storage/sqlite_database.h"
+
+namespace roomplane::storage {
+
+class SqliteRoomStore final : public rooms::RoomStore {
+ public:
+  explicit SqliteRoomStore(SqliteDatabase& db) : db_(db) {}
+
+  core::Status insert(const rooms::Room& room) override;
+  core::Result<std::optional<rooms::RoomView>> find(const core::TenantId& tenant,
+                                                    const core::RoomId& room) override;
+  core::Result<std::optional<rooms::RoomView>> find_by_provider_sid(
+      const core::TenantId& tenant, std::string_view provider_room_sid) override;
+  core::Result<rooms::RoomPage> list(const core::TenantId& tenant,
+                                     const rooms::RoomListQuery& query) override;
+  core::Result<rooms::RoomView> link_provider_room(const core::TenantId& tenant,
+                                                   const core::RoomId& room,
+                                                   const std::string& provider_room_sid,
+                                                   std::span<const rooms::RoomEvent> confirmed,
+                                                   core::TimePoint now) override;
+  core::Status mark_failed(const core::TenantId& tenant, const core::RoomId& room,
+                           const std::string& reason, core::TimePoint now) override;
+  core::Result<rooms::RoomView> apply_confirmed(const core::TenantId& tenant,
+                                                const core::RoomId& room,
+                                                std::span<const rooms::RoomEvent> confirmed,
+                                                std::optional<std::string> end_reason,
+                                                core::TimePoint now) override;
+  core::Status set_recording(const core::TenantId& tenant, const core::RoomId& room, bool recording,
+                             core::TimePoint now) override;
+  core::Result<std::vector<rooms::Room>> list_creating(core::TimePoint before,
+                                                       std::size_t limit) override;
+  core::Status add_speaker_change(const core::TenantId& tenant,
+                                  const rooms::SpeakerChange& change) override;
+  core::Result<std::vector<rooms::SpeakerChange>> speaker_changes(
+      const core::TenantId& tenant, const core::RoomId& room) override;
+
+ private:
+  SqliteDatabase& db_;
+};
+
+// The ledger. ingest() is the webhook hot path: one transaction per batch, each touched room's
+// state read, decoded, encoded and written once per batch however many of its events the batch
+// holds, and only indexed statements.
+class SqliteEventLedger final : public rooms::EventLedger {
+ public:
+  explicit SqliteEventLedger(SqliteDatabase& db) : db_(db) {}
+
+  core::Result<std::vector<rooms::IngestOutcome>> ingest(
+      std::span<const rooms::IngestItem> items) override;
+
+ private:
+  SqliteDatabase& db_;
+};
+
+}  // namespace roomplane::storage
