@@ -1,0 +1,317 @@
+// POST /webhooks/twilio/{tenant_id} over real HTTP with real SQLite: what is accepted, what is
+// refused, and that a refusal changes nothing in the database (every table compared).
+
+#include "webhooks/webhook_routes.h"
+
+#include <chrono>
+#include <future>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "unit/webhooks/webhook_fixture.h"
+
+namespace roomplane::webhooks {
+namespace {
+
+using testing::kAccountSid;
+using testing::kOtherAuthToken;
+using namespace std::chrono_literals;
+
+const std::string kRoomSid = "RM0123456789abcdef0123456789abcdef";
+const std::string kParticipantSid = "PA0123456789abcdef0123456789abcdef";
+
+http::FormParams room_event(const std::string& event, int sequence,
+                            const std::string& timestamp = "2024-05-01T10:00:00Z") {
+  return {{"AccountSid", std::string(kAccountSid)},
+          {"RoomName", "consult-1"},
+          {"RoomSid", kRoomSid},
+          {"RoomStatus", "in-progress"},
+          {"RoomType", "group"},
+          {"StatusCallbackEvent", event},
+          {"Timestamp", timestamp},
+          {"SequenceNumber", std::to_string(sequence)}};
+}
+
+http::FormParams participant_connected() {
+  auto params = room_event("participant-connected", 1, "2024-05-01T10:00:05Z");
+  params.emplace_back("ParticipantSid", kParticipantSid);
+  params.emplace_back("ParticipantIdentity", "patient-4711");
+  params.emplace_back("ParticipantStatus", "connected");
+  return params;
+}
+
+void set_param(http::FormParams& params, const std::string& name, const std::string& value) {
+  for (auto& [n, v] : params) {
+    if (n == name)
+      v = value;
+  }
+}
+
+class WebhookRoutesTest : public testing::WebhookFixture {};
+
+TEST_F(WebhookRoutesTest, SignedCallbackIsStoredAndAppliedBeforeThe200) {
+  auto response = deliver(tenant_, participant_connected());
+  ASSERT_EQ(response.status, 200u) << response.body;
+  EXPECT_EQ(outcome(response), "applied");
+  // The answer came after the commit: the rows are there the moment the client has it.
+  EXPECT_EQ(ledger_rows(tenant_), 1);
+  auto state = stored_state(tenant_, kRoomSid);
+  ASSERT_TRUE(state);
+  ASSERT_EQ(state->participants.size(), 1u);
+  EXPECT_EQ(state->participants.begin()->second.identity, "patient-4711");
+  EXPECT_EQ(state->participants.begin()->second.status, rooms::ParticipantStatus::kConnected);
+  EXPECT_EQ(metrics_
+                .counter("roomplane_webhook_events_total", "",
+                         {{"event", "participant_connected"}, {"outcome", "applied"}})
+                .value(),
+            1.0);
+}
+
+TEST_F(WebhookRoutesTest, EveryParameterIsKeptInTheLedger) {
+  auto params = participant_connected();
+  params.emplace_back("SomethingTwilioAddedLater", "caf\xc3\xa9 & more");
+  ASSERT_EQ(deliver(tenant_, params).status, 200u);
+  EXPECT_EQ(count("SELECT count(*) FROM events WHERE tenant_id = ? AND params LIKE ?",
+                  {tenant_.value(), "%SomethingTwilioAddedLater%caf\xc3\xa9 & more%"}),
+            1);
+}
+
+TEST_F(WebhookRoutesTest, ReplayIsANoOpAnswered200) {
+  ASSERT_EQ(deliver(tenant_, participant_connected()).status, 200u);
+  const auto before = snapshot();
+  auto replay = deliver(tenant_, participant_connected());
+  ASSERT_EQ(replay.status, 200u) << replay.body;
+  EXPECT_EQ(outcome(replay), "duplicate");
+  EXPECT_EQ(snapshot(), before);
+}
+
+TEST_F(WebhookRoutesTest, UnknownEventIsStoredCountedAndAnswered200) {
+  auto params = room_event("participant-reconnecting", 7);
+  params.emplace_back("ParticipantSid", kParticipantSid);
+  auto response = deliver(tenant_, params);
+  ASSERT_EQ(response.status, 200u) << response.body;
+  EXPECT_EQ(outcome(response), "unknown");
+  EXPECT_EQ(ledger_rows(tenant_), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM events WHERE tenant_id = ? AND params LIKE ?",
+                  {tenant_.value(), "%participant-reconnecting%"}),
+            1);
+  EXPECT_EQ(metrics_
+                .counter("roomplane_webhook_events_total", "",
+                         {{"event", "unknown"}, {"outcome", "unknown"}})
+                .value(),
+            1.0);
+  EXPECT_EQ(outcome(deliver(tenant_, params)), "duplicate");
+}
+
+TEST_F(WebhookRoutesTest, UnsignedCallbackIs403AndChangesNothing) {
+  const auto before = snapshot();
+  auto response = post(target_for(tenant_), http::encode_form(participant_connected()), {});
+  EXPECT_EQ(response.status, 403u);
+  EXPECT_EQ(error_code(response), "invalid_signature");
+  auto empty = post(target_for(tenant_), http::encode_form(participant_connected()), "");
+  EXPECT_EQ(empty.status, 403u);
+  EXPECT_EQ(snapshot(), before);
+  EXPECT_EQ(rejections("missing_signature"), 2.0);
+}
+
+TEST_F(WebhookRoutesTest, ForgedSignatureIs403AndChangesNothing) {
+  const auto before = snapshot();
+  const auto params = participant_connected();
+  const auto target = target_for(tenant_);
+  auto forged = post(target, http::encode_form(params), sign(target, params, kOtherAuthToken));
+  EXPECT_EQ(forged.status, 403u);
+  EXPECT_EQ(error_code(forged), "invalid_signature");
+  auto garbage = post(target, http::encode_form(params), "RSOYDt4T1cUTdK1PDd93/VVr8B8=");
+  EXPECT_EQ(garbage.status, 403u);
+  EXPECT_EQ(snapshot(), before);
+  EXPECT_EQ(rejections("invalid_signature"), 2.0);
+}
+
+TEST_F(WebhookRoutesTest, AlteredAddedOrRemovedParameterIs403AndChangesNothing) {
+  const auto target = target_for(tenant_);
+  const auto original = participant_connected();
+  const auto signature = sign(target, original);
+  const auto before = snapshot();
+
+  auto altered = original;
+  set_param(altered, "ParticipantIdentity", "intruder");
+  EXPECT_EQ(post(target, http::encode_form(altered), signature).status, 403u);
+
+  auto added = original;
+  added.emplace_back("RoomDuration", "1");
+  EXPECT_EQ(post(target, http::encode_form(added), signature).status, 403u);
+
+  auto removed = original;
+  removed.pop_back();
+  EXPECT_EQ(post(target, http::encode_form(removed), signature).status, 403u);
+
+  EXPECT_EQ(snapshot(), before);
+  // The untouched original still goes through: the refusals were about the changes.
+  EXPECT_EQ(post(target, http::encode_form(original), signature).status, 200u);
+}
+
+TEST_F(WebhookRoutesTest, SignatureOverTheHostHeaderUrlIs403) {
+  // What a receiver that rebuilt the URL from the connection would accept: the request really
+  // was sent to this address, but Twilio signs the configured public URL.
+  const auto params = participant_connected();
+  const auto target = target_for(tenant_);
+  const auto before = snapshot();
+  const auto host_signature =
+      twilio::compute_signature(testing::kAuthToken, local_url(target), params);
+  auto response = post(target, http::encode_form(params), host_signature);
+  EXPECT_EQ(response.status, 403u);
+  EXPECT_EQ(error_code(response), "invalid_signature");
+  EXPECT_EQ(snapshot(), before);
+}
+
+TEST_F(WebhookRoutesTest, TheQueryStringIsPartOfTheSignedUrlExactlyAsSent) {
+  const auto params = participant_connected();
+  const auto with_query = target_for(tenant_) + "?b=2&a=%27x%27";
+  const auto signature = sign(with_query, params);
+  const auto before = snapshot();
+  // The same query reordered, or dropped, is another URL.
+  EXPECT_EQ(
+      post(target_for(tenant_) + "?a=%27x%27&b=2", http::encode_form(params), signature).status,
+      403u);
+  EXPECT_EQ(post(target_for(tenant_), http::encode_form(params), signature).status, 403u);
+  EXPECT_EQ(snapshot(), before);
+  EXPECT_EQ(post(with_query, http::encode_form(params), signature).status, 200u);
+}
+
+TEST_F(WebhookRoutesTest, DefaultPortInTheSignedUrlIsAcceptedAsTwilioPythonDoes) {
+  const auto params = participant_connected();
+  const auto target = target_for(tenant_);
+  const auto signature = twilio::compute_signature(
+      testing::kAuthToken, "https://hooks.example.test:443" + target, params);
+  EXPECT_EQ(post(target, http::encode_form(params), signature).status, 200u);
+}
+
+TEST_F(WebhookRoutesTest, AnotherAccountsSidIs403EvenWhenSigned) {
+  auto params = participant_connected();
+  set_param(params, "AccountSid", "ACffffffffffffffffffffffffffffffff");
+  const auto before = snapshot();
+  auto response = deliver(tenant_, params);
+  EXPECT_EQ(response.status, 403u);
+  EXPECT_EQ(error_code(response), "account_mismatch");
+
+  auto missing = participant_connected();
+  missing.erase(missing.begin());  // AccountSid
+  EXPECT_EQ(error_code(deliver(tenant_, missing)), "account_mismatch");
+  EXPECT_EQ(snapshot(), before);
+  EXPECT_EQ(rejections("account_mismatch"), 2.0);
+}
+
+TEST_F(WebhookRoutesTest, UnknownTenantOrTenantWithoutCredentialsIs404) {
+  const auto params = participant_connected();
+  const auto before = snapshot();
+  const std::string ghost = "/webhooks/twilio/tn_doesnotexist0000000";
+  auto unknown = post(ghost, http::encode_form(params), sign(ghost, params));
+  EXPECT_EQ(unknown.status, 404u);
+  EXPECT_EQ(error_code(unknown), "tenant_not_found");
+
+  auto bare = admin_.create_tenant("No Twilio yet");
+  ASSERT_TRUE(bare.ok());
+  const auto bare_target = target_for(bare->tenant.id);
+  auto no_credentials = post(bare_target, http::encode_form(params), sign(bare_target, params));
+  EXPECT_EQ(no_credentials.status, 404u);
+  EXPECT_EQ(error_code(no_credentials), "tenant_not_found");
+
+  // Not even shaped like a tenant id: answered without a look-up.
+  const std::string odd = "/webhooks/twilio/tn%21%27";
+  EXPECT_EQ(post(odd, http::encode_form(params), "x").status, 404u);
+  EXPECT_EQ(rejections("unknown_tenant"), 3.0);
+
+  const auto after = snapshot();
+  // Creating the bare tenant changed the tenant tables, nothing else.
+  EXPECT_EQ(after.at("events"), before.at("events"));
+  EXPECT_EQ(after.at("room_states"), before.at("room_states"));
+}
+
+TEST_F(WebhookRoutesTest, NonFormContentTypeIs415) {
+  const auto params = participant_connected();
+  const auto target = target_for(tenant_);
+  const auto before = snapshot();
+  auto response = post(target, http::encode_form(params), sign(target, params), "application/json");
+  EXPECT_EQ(response.status, 415u);
+  EXPECT_EQ(error_code(response), "unsupported_media_type");
+  EXPECT_EQ(snapshot(), before);
+  // Parameters on the media type are fine.
+  EXPECT_EQ(post(target, http::encode_form(params), sign(target, params),
+                 "Application/X-WWW-Form-Urlencoded; charset=utf-8")
+                .status,
+            200u);
+}
+
+TEST_F(WebhookRoutesTest, MalformedKnownCallbackIs400WithTheParsersCode) {
+  auto params = room_event("participant-connected", 3);  // no ParticipantSid
+  const auto before = snapshot();
+  auto response = deliver(tenant_, params);
+  EXPECT_EQ(response.status, 400u);
+  EXPECT_EQ(error_code(response), "callback_missing_parameter");
+
+  auto bad = participant_connected();
+  set_param(bad, "Timestamp", "yesterday");
+  auto invalid = deliver(tenant_, bad);
+  EXPECT_EQ(invalid.status, 400u);
+  EXPECT_EQ(error_code(invalid), "callback_invalid_parameter");
+  EXPECT_EQ(snapshot(), before);
+}
+
+TEST_F(WebhookRoutesTest, BodyThatIsNotFormEncodingCannotBeVerified) {
+  const auto target = target_for(tenant_);
+  auto response = post(target, "AccountSid=%zz", sign(target, {}));
+  EXPECT_EQ(response.status, 403u);
+  EXPECT_EQ(error_code(response), "invalid_signature");
+  EXPECT_EQ(rejections("unverifiable_body"), 1.0);
+}
+
+TEST_F(WebhookRoutesTest, StorageFailureIs503WithRetryAfterAndStoresNothing) {
+  ledger_.fail(true);
+  const auto before = snapshot();
+  auto response = deliver(tenant_, participant_connected());
+  EXPECT_EQ(response.status, 503u);
+  EXPECT_EQ(error_code(response), "webhook_storage_unavailable");
+  EXPECT_EQ(response.headers.count("Retry-After"), 1u);
+  EXPECT_EQ(snapshot(), before);
+  EXPECT_EQ(rejections("storage_error"), 1.0);
+
+  // Twilio's retry, once the database is back, is applied as new.
+  ledger_.fail(false);
+  auto retry = deliver(tenant_, participant_connected());
+  EXPECT_EQ(retry.status, 200u);
+  EXPECT_EQ(outcome(retry), "applied");
+}
+
+class SmallQueueTest : public testing::WebhookFixture {
+ protected:
+  SmallQueueTest() : WebhookFixture({.queue_capacity = 1, .max_batch = 512}) {}
+};
+
+TEST_F(SmallQueueTest, FullQueueIs503WithRetryAfterAndAcceptedOnesStillCommit) {
+  ledger_.close();
+  auto first =
+      std::async(std::launch::async, [&] { return deliver(tenant_, participant_connected()); });
+  ASSERT_TRUE(ledger_.wait_entered(1));  // the writer holds the first one inside the ledger
+  auto second_params = room_event("room-created", 0, "2024-05-01T10:00:00Z");
+  auto second = std::async(std::launch::async, [&] { return deliver(tenant_, second_params); });
+  // The ingestor offers no notification for "queued", so poll its depth (with a deadline).
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (ingestor_.queue_depth() < 1 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::yield();
+  ASSERT_EQ(ingestor_.queue_depth(), 1u);
+
+  auto refused = deliver(tenant_, room_event("room-ended", 9, "2024-05-01T11:00:00Z"));
+  EXPECT_EQ(refused.status, 503u);
+  EXPECT_EQ(error_code(refused), "webhook_overloaded");
+  EXPECT_EQ(refused.headers.count("Retry-After"), 1u);
+
+  ledger_.open();
+  EXPECT_EQ(first.get().status, 200u);
+  EXPECT_EQ(second.get().status, 200u);
+  EXPECT_EQ(ledger_rows(tenant_), 2);
+  EXPECT_EQ(rejections("overloaded"), 1.0);
+}
+
+}  // namespace
+}  // namespace roomplane::webhooks
