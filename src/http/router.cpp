@@ -1,6 +1,7 @@
 #include "http/router.h"
 
 #include <algorithm>
+#include <optional>
 #include <stdexcept>
 
 namespace roomplane::http {
@@ -56,9 +57,7 @@ bool same_shape(const std::vector<std::string>& a, const std::vector<std::string
 
 }  // namespace
 
-void Router::add(std::string method, std::string pattern, Handler handler) {
-  if (method.empty())
-    throw std::logic_error("route method must not be empty");
+std::vector<std::string> Router::parse_pattern(const std::string& pattern) {
   if (pattern.empty() || pattern.front() != '/') {
     throw std::logic_error("route pattern must start with '/': " + pattern);
   }
@@ -79,6 +78,13 @@ void Router::add(std::string method, std::string pattern, Handler handler) {
     }
     segments.emplace_back(segment);
   }
+  return segments;
+}
+
+void Router::add(std::string method, std::string pattern, Handler handler) {
+  if (method.empty())
+    throw std::logic_error("route method must not be empty");
+  auto segments = parse_pattern(pattern);
   for (const auto& route : routes_) {
     if (route.method == method && same_shape(route.segments, segments)) {
       throw std::logic_error("duplicate route: " + method + " " + pattern +
@@ -86,32 +92,69 @@ void Router::add(std::string method, std::string pattern, Handler handler) {
     }
   }
   routes_.push_back(
-      {std::move(method), std::move(pattern), std::move(segments), std::move(handler)});
+      {std::move(method), std::move(pattern), std::move(segments), std::move(handler), {}});
 }
 
-Router::Match Router::match(std::string_view method, std::string_view path) const {
-  Match result;
-  if (path.empty() || path.front() != '/')
-    return result;
+void Router::add_websocket(std::string pattern, WebSocketHandler handler) {
+  auto segments = parse_pattern(pattern);
+  for (const auto& route : websocket_routes_) {
+    if (same_shape(route.segments, segments)) {
+      throw std::logic_error("duplicate WebSocket route: " + pattern + " (already registered as " +
+                             route.pattern + ")");
+    }
+  }
+  websocket_routes_.push_back(
+      {"GET", std::move(pattern), std::move(segments), {}, std::move(handler)});
+}
 
+namespace {
+
+// Decoded path segments; nullopt when a segment has a malformed escape (matches nothing).
+std::optional<std::vector<std::string>> decode_segments(std::string_view path) {
+  if (path.empty() || path.front() != '/')
+    return std::nullopt;
   std::vector<std::string> decoded;
   for (const auto segment : split_path(path)) {
     auto value = percent_decode(segment);
     if (!value)
-      return result;
+      return std::nullopt;
     decoded.push_back(std::move(*value));
   }
+  return decoded;
+}
+
+bool segments_match(const std::vector<std::string>& pattern,
+                    const std::vector<std::string>& decoded) {
+  if (pattern.size() != decoded.size())
+    return false;
+  for (std::size_t i = 0; i < decoded.size(); ++i) {
+    if (is_capture(pattern[i]) ? decoded[i].empty() : pattern[i] != decoded[i])
+      return false;
+  }
+  return true;
+}
+
+std::map<std::string, std::string> captures(const std::vector<std::string>& pattern,
+                                            std::vector<std::string>& decoded) {
+  std::map<std::string, std::string> params;
+  for (std::size_t i = 0; i < decoded.size(); ++i) {
+    if (is_capture(pattern[i]))
+      params.emplace(capture_name(pattern[i]), std::move(decoded[i]));
+  }
+  return params;
+}
+
+}  // namespace
+
+Router::Match Router::match(std::string_view method, std::string_view path) const {
+  Match result;
+  auto decoded = decode_segments(path);
+  if (!decoded)
+    return result;
 
   const Route* best = nullptr;
   for (const auto& route : routes_) {
-    if (route.segments.size() != decoded.size())
-      continue;
-    bool matches = true;
-    for (std::size_t i = 0; i < decoded.size() && matches; ++i) {
-      matches =
-          is_capture(route.segments[i]) ? !decoded[i].empty() : route.segments[i] == decoded[i];
-    }
-    if (!matches)
+    if (!segments_match(route.segments, *decoded))
       continue;
     if (route.method != method) {
       result.allowed_methods.push_back(route.method);
@@ -130,12 +173,36 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
   result.allowed_methods.clear();
   result.handler = &best->handler;
   result.pattern = best->pattern;
-  for (std::size_t i = 0; i < decoded.size(); ++i) {
-    if (is_capture(best->segments[i])) {
-      result.params.emplace(capture_name(best->segments[i]), std::move(decoded[i]));
+  result.params = captures(best->segments, *decoded);
+  return result;
+}
+
+Router::WebSocketMatch Router::match_websocket(std::string_view path) const {
+  WebSocketMatch result;
+  auto decoded = decode_segments(path);
+  if (!decoded)
+    return result;
+  const Route* best = nullptr;
+  for (const auto& route : websocket_routes_) {
+    if (segments_match(route.segments, *decoded) &&
+        (best == nullptr || more_specific(route.segments, best->segments))) {
+      best = &route;
     }
   }
+  if (best == nullptr)
+    return result;
+  result.handler = &best->websocket_handler;
+  result.pattern = best->pattern;
+  result.params = captures(best->segments, *decoded);
   return result;
+}
+
+std::vector<std::string> Router::websocket_routes() const {
+  std::vector<std::string> out;
+  out.reserve(websocket_routes_.size());
+  for (const auto& route : websocket_routes_)
+    out.push_back(route.pattern);
+  return out;
 }
 
 std::vector<std::pair<std::string, std::string>> Router::routes() const {

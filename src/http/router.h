@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "http/handler.h"
+#include "http/websocket.h"
 
 namespace roomplane::http {
 
@@ -44,14 +45,32 @@ class Router {
   // Every (method, pattern) pair, for the OpenAPI coverage test.
   std::vector<std::pair<std::string, std::string>> routes() const;  // in registration order
 
+  // A WebSocket endpoint: a GET with "Upgrade: websocket" whose path matches `pattern` (same
+  // pattern rules and errors as add()) goes to `handler`, before any route added with add().
+  // The same path without an upgrade gets 400 (GET) or 405 (other methods) unless an add()
+  // route matches it.
+  void add_websocket(std::string pattern, WebSocketHandler handler);
+
+  struct WebSocketMatch {
+    const WebSocketHandler* handler = nullptr;  // null when nothing matched
+    std::string pattern;
+    std::map<std::string, std::string> params;
+  };
+  WebSocketMatch match_websocket(std::string_view path) const;
+
+  std::vector<std::string> websocket_routes() const;  // patterns, in registration order
+
  private:
   struct Route {
     std::string method;
     std::string pattern;
     std::vector<std::string> segments;
     Handler handler;
+    WebSocketHandler websocket_handler;  // only in websocket_routes_
   };
+  static std::vector<std::string> parse_pattern(const std::string& pattern);
   std::vector<Route> routes_;
+  std::vector<Route> websocket_routes_;
 };
 
 }  // namespace roomplane::http

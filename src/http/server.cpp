@@ -11,6 +11,7 @@
 #include <thread>
 #include <unordered_map>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -21,6 +22,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 
 #include "crypto/crypto.h"
 
@@ -29,6 +31,7 @@ namespace {
 
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
+namespace websocket = boost::beast::websocket;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 using SteadyClock = std::chrono::steady_clock;
@@ -53,6 +56,12 @@ constexpr std::string_view kRouteInvalid = "invalid";      // unparseable reques
 constexpr const char* kRequestsTotal = "roomplane_http_requests_total";
 constexpr const char* kRequestDuration = "roomplane_http_request_duration_seconds";
 constexpr const char* kConnectionsActive = "roomplane_http_connections_active";
+constexpr const char* kWebSocketsActive = "roomplane_websocket_connections_active";
+// RFC 6455 caps a close reason at 123 bytes (125 minus the code).
+constexpr std::size_t kMaxCloseReasonBytes = 123;
+// A read buffer that grew for one large message is released afterwards, so an idle
+// connection costs little memory.
+constexpr std::size_t kReadBufferKeepBytes = 8 * 1024;
 
 // Beast 1.74 speaks boost::string_view.
 beast::string_view to_beast(std::string_view text) {
@@ -179,6 +188,7 @@ struct Gate {
 };
 
 class Session;
+class WsConnection;
 
 // What the access log and the metrics need about one answered request.
 struct AccessRecord {
@@ -199,6 +209,7 @@ class ServerCore {
   ServerCore(ServerOptions options, const Router& router, observability::MetricsRegistry& metrics,
              observability::Logger logger);
 
+  core::Status bind();
   core::Status start();
   std::uint16_t port() const { return port_.load(std::memory_order_acquire); }
   void shutdown();
@@ -210,22 +221,31 @@ class ServerCore {
   const std::shared_ptr<Gate>& gate() const { return gate_; }
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }
   void unregister_session(const Session* session);
+  // A TCP connection that became a WebSocket. False when the server is stopping (the caller
+  // then closes it).
+  bool register_websocket(const std::shared_ptr<WsConnection>& connection);
+  void unregister_websocket(const WsConnection* connection);
   void record(const AccessRecord& record);
 
  private:
-  enum class Phase { kNew, kRunning, kStopped };
+  enum class Phase { kNew, kBound, kRunning, kStopped };
+
+  core::Status bind_locked();  // callers hold lifecycle_mutex_
 
   void do_accept();
   void on_accept(beast::error_code ec, tcp::socket socket);
   bool register_session(const std::shared_ptr<Session>& session);
   void run_io();
-  std::vector<std::shared_ptr<Session>> snapshot_sessions();  // callers hold mutex_
+  std::vector<std::shared_ptr<Session>> snapshot_sessions();         // callers hold mutex_
+  std::vector<std::shared_ptr<WsConnection>> snapshot_websockets();  // callers hold mutex_
+  bool all_closed() const { return sessions_.empty() && websockets_.empty(); }  // hold mutex_
 
   const ServerOptions options_;
   const Router& router_;
   observability::MetricsRegistry& metrics_;
   const observability::Logger logger_;
   observability::Gauge& connections_active_;
+  observability::Gauge& websockets_active_;
 
   // Declared first so it is destroyed last: sockets, timers and queued handlers need it.
   net::io_context ioc_;
@@ -245,6 +265,8 @@ class ServerCore {
   // Owning references: a session waiting on a WorkPool thread has no pending I/O operation to
   // keep it alive, so the server does. Removed when the session finishes.
   std::unordered_map<const Session*, std::shared_ptr<Session>> sessions_;
+  // Upgraded connections, owned the same way (their I/O objects must die with the io_context).
+  std::unordered_map<const WsConnection*, std::shared_ptr<WsConnection>> websockets_;
 };
 
 // The per-request state behind a Responder. Shared by the Responder's copies; the first call
@@ -262,7 +284,7 @@ class Exchange {
   Exchange& operator=(const Exchange&) = delete;
   ~Exchange();
 
-  void deliver(Response response);  // any thread
+  void deliver(WebSocketDecision decision);  // any thread; a Response for plain routes
 
  private:
   std::weak_ptr<Session> session_;
@@ -272,6 +294,398 @@ class Exchange {
   std::atomic<bool> answered_{false};
 };
 
+// What the access log needs about an upgrade; written once the WebSocket handshake ends.
+struct UpgradeLog {
+  std::string request_id;
+  std::string route;
+  std::string remote_address;
+  SteadyClock::time_point started;
+  std::string tenant_id;
+};
+
+// The thread-safe half of a WebSocket connection, handed to the application as its WebSocket.
+// It holds the send queue and the close request but no I/O object, so the application may keep
+// it for as long as it likes (also after the Server is gone): it reaches the connection only
+// through a weak pointer, and posts only while the Gate is open.
+class WsOutbox final : public WebSocket {
+ public:
+  WsOutbox(std::shared_ptr<Gate> gate, std::size_t max_queue_bytes,
+           std::shared_ptr<const std::string> overflow_message)
+      : gate_(std::move(gate)),
+        max_queue_bytes_(max_queue_bytes),
+        overflow_message_(std::move(overflow_message)) {}
+
+  void attach(std::weak_ptr<WsConnection> connection) { connection_ = std::move(connection); }
+
+  SendResult send(std::shared_ptr<const std::string> message) override;
+  void close(CloseCode code, std::string_view reason,
+             std::shared_ptr<const std::string> final_message) override;
+  std::size_t queued_bytes() const override {
+    std::lock_guard lock(mutex_);
+    return pending_bytes_ + inflight_bytes_;
+  }
+
+  // --- For the connection's strand ---
+
+  struct Batch {
+    std::vector<std::shared_ptr<const std::string>> messages;
+    std::size_t bytes = 0;
+    bool close_now = false;  // nothing left to write and a close was requested
+    CloseCode code = CloseCode::kNormal;
+    std::string reason;
+  };
+  // Takes everything queued. When nothing is, the writer goes idle (the next send() wakes it),
+  // or, once a close was requested, it is told to close.
+  Batch take() {
+    std::lock_guard lock(mutex_);
+    Batch batch;
+    if (!pending_.empty()) {
+      batch.messages.swap(pending_);
+      batch.bytes = pending_bytes_;
+      inflight_bytes_ = pending_bytes_;
+      pending_bytes_ = 0;
+      return batch;
+    }
+    writing_ = false;
+    if (closing_ && !close_started_) {
+      close_started_ = true;
+      batch.close_now = true;
+      batch.code = close_code_;
+      batch.reason = close_reason_;
+    }
+    return batch;
+  }
+  void written() {
+    std::lock_guard lock(mutex_);
+    inflight_bytes_ = 0;
+  }
+  // The handshake completed. True when the caller should start writing now.
+  bool open() {
+    std::lock_guard lock(mutex_);
+    open_ = true;
+    return claim_writer_locked();
+  }
+  // True when the caller should start writing now (a close needs the writer to run).
+  bool wake() {
+    std::lock_guard lock(mutex_);
+    return open_ && claim_writer_locked();
+  }
+  void end() {
+    std::lock_guard lock(mutex_);
+    ended_ = true;
+    pending_.clear();
+    pending_bytes_ = 0;
+  }
+
+ private:
+  bool claim_writer_locked() {
+    if (writing_ || (pending_.empty() && !closing_))
+      return false;
+    writing_ = true;
+    return true;
+  }
+  void request_close_locked(CloseCode code, std::string_view reason,
+                            std::shared_ptr<const std::string> final_message) {
+    closing_ = true;
+    pending_.clear();
+    pending_bytes_ = 0;
+    if (final_message)
+      pending_.push_back(std::move(final_message));
+    close_code_ = code;
+    close_reason_ = std::string(reason.substr(0, kMaxCloseReasonBytes));
+  }
+  // Posts fn to the connection's strand, if both still exist.
+  template <class Fn>
+  void post_to_connection(Fn fn);
+
+  const std::shared_ptr<Gate> gate_;
+  const std::size_t max_queue_bytes_;
+  const std::shared_ptr<const std::string> overflow_message_;
+  std::weak_ptr<WsConnection> connection_;
+
+  mutable std::mutex mutex_;
+  std::vector<std::shared_ptr<const std::string>> pending_;
+  std::size_t pending_bytes_ = 0;
+  std::size_t inflight_bytes_ = 0;
+  bool open_ = false;     // handshake done: writes may start
+  bool writing_ = false;  // a write is posted or in flight: send() need not wake the writer
+  bool closing_ = false;
+  bool close_started_ = false;
+  bool ended_ = false;
+  CloseCode close_code_ = CloseCode::kNormal;
+  std::string close_reason_;
+};
+
+// The I/O half of an upgraded connection. Created by Session::hand_off on the connection's
+// strand; every member function runs on that strand. Reads one message at a time and gives it
+// to the application's session; writes whatever the outbox holds, all queued messages at once
+// as one WebSocket message (a gather write: the shared payloads are not copied). Pending
+// operations hold shared_from_this(); ServerCore holds another reference until finish().
+class WsConnection : public std::enable_shared_from_this<WsConnection> {
+ public:
+  WsConnection(beast::tcp_stream&& stream, bhttp::request<bhttp::string_body>&& upgrade,
+               WebSocketAccept&& accept, ServerCore& core, UpgradeLog log)
+      : core_(core),
+        ws_(std::move(stream)),
+        upgrade_(std::move(upgrade)),
+        session_(std::move(accept.session)),
+        options_(std::move(accept.options)),
+        log_(std::move(log)),
+        outbox_(std::make_shared<WsOutbox>(core.gate(), options_.max_queue_bytes,
+                                           options_.overflow_message)),
+        close_deadline_(ws_.get_executor()) {
+    log_.tenant_id = std::move(accept.tenant_id);
+  }
+
+  void start() {
+    outbox_->attach(weak_from_this());
+    // The WebSocket layer keeps its own timers; the HTTP-phase expiry must not fire under it.
+    beast::get_lowest_layer(ws_).expires_never();
+    ws_.set_option(websocket::stream_base::timeout{options_.close_timeout,
+                                                   websocket::stream_base::none(), false});
+    ws_.set_option(websocket::stream_base::decorator(
+        [request_id = log_.request_id](websocket::response_type& response) {
+          response.set(bhttp::field::server, to_beast(kServerName));
+          response.set(to_beast(kRequestIdHeader), request_id);
+        }));
+    ws_.read_message_max(options_.max_message_bytes);
+    ws_.auto_fragment(false);
+    ws_.text(true);
+    ws_.async_accept(upgrade_,
+                     beast::bind_front_handler(&WsConnection::on_accept, shared_from_this()));
+  }
+
+  // Registration failed (the server is stopping): drop the connection.
+  void abandon() {
+    done_ = true;
+    outbox_->end();
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().close(ignored);
+    notify_closed();
+  }
+
+  void begin_shutdown() { post_self(&WsConnection::on_shutdown); }
+  void force_close() { post_self(&WsConnection::finish); }
+  void post_write() { post_self(&WsConnection::write_next); }
+  void post_close_requested() { post_self(&WsConnection::on_close_requested); }
+  net::any_io_executor executor() { return ws_.get_executor(); }
+
+ private:
+  void post_self(void (WsConnection::*fn)()) {
+    net::post(ws_.get_executor(), beast::bind_front_handler(fn, shared_from_this()));
+  }
+
+  void on_accept(beast::error_code ec) {
+    const double seconds = std::chrono::duration<double>(SteadyClock::now() - log_.started).count();
+    const std::string error = ec ? "websocket handshake failed: " + ec.message() : std::string();
+    core_.record({log_.request_id, "GET", log_.route, ec ? 400u : 101u, seconds,
+                  log_.remote_address, log_.tenant_id, error});
+    upgrade_ = {};  // no longer needed; frees the headers
+    if (done_)
+      return;
+    if (ec)
+      return finish();
+    opened_ = true;
+    guarded([&] { session_->on_open(outbox_); });
+    if (done_)
+      return;
+    read_next();
+    if (outbox_->open())
+      write_next();
+  }
+
+  void read_next() {
+    ws_.async_read(read_buffer_,
+                   beast::bind_front_handler(&WsConnection::on_read, shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t /*bytes*/) {
+    if (done_)
+      return;
+    if (ec)
+      return finish();  // peer closed (the close handshake is done), timeout, or I/O error
+    if (!ws_.got_text()) {
+      outbox_->close(CloseCode::kUnsupportedData, "binary messages are not supported", nullptr);
+    } else if (!closing_requested_) {
+      const auto data = read_buffer_.cdata();
+      const std::string_view text(static_cast<const char*>(data.data()), data.size());
+      guarded([&] { session_->on_message(text); });
+    }
+    read_buffer_.consume(read_buffer_.size());
+    if (read_buffer_.capacity() > kReadBufferKeepBytes)
+      read_buffer_.shrink_to_fit();
+    if (!done_)
+      read_next();  // also while closing: the peer's close frame arrives through a read
+  }
+
+  void write_next() {
+    if (done_)
+      return;
+    auto batch = outbox_->take();
+    if (batch.close_now) {
+      ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(batch.code),
+                                              beast::string_view(batch.reason)),
+                      beast::bind_front_handler(&WsConnection::on_closed, shared_from_this()));
+      return;
+    }
+    if (batch.messages.empty())
+      return;
+    writing_ = std::move(batch.messages);
+    buffers_.clear();
+    buffers_.reserve(writing_.size());
+    for (const auto& message : writing_)
+      buffers_.emplace_back(message->data(), message->size());
+    ws_.async_write(buffers_,
+                    beast::bind_front_handler(&WsConnection::on_write, shared_from_this()));
+  }
+
+  void on_write(beast::error_code ec, std::size_t /*bytes*/) {
+    writing_.clear();
+    buffers_.clear();
+    outbox_->written();
+    if (done_)
+      return;
+    if (ec)
+      return finish();
+    write_next();
+  }
+
+  void on_closed(beast::error_code /*ec*/) { finish(); }
+
+  // A close was requested (any thread posted this). The peer gets close_timeout to complete
+  // the close handshake, counted from now: a peer that stopped reading never receives the
+  // close frame, so only the deadline ends such a connection.
+  void on_close_requested() {
+    if (done_ || closing_requested_)
+      return;
+    closing_requested_ = true;
+    close_deadline_.expires_after(options_.close_timeout);
+    close_deadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec)
+        self->finish();
+    });
+    if (outbox_->wake())
+      write_next();
+  }
+
+  void on_shutdown() {
+    if (done_)
+      return;
+    if (opened_ && session_) {
+      guarded([&] { session_->on_shutdown(*outbox_); });
+    } else {
+      outbox_->close(CloseCode::kGoingAway, "server shutting down", nullptr);
+    }
+  }
+
+  void finish() {
+    if (done_)
+      return;
+    done_ = true;
+    const auto self = shared_from_this();  // unregister_websocket drops ServerCore's reference
+    outbox_->end();
+    close_deadline_.cancel();
+    beast::error_code ignored;
+    auto& socket = beast::get_lowest_layer(ws_).socket();
+    socket.shutdown(tcp::socket::shutdown_both, ignored);
+    socket.close(ignored);  // pending operations complete with operation_aborted
+    notify_closed();
+    core_.unregister_websocket(this);
+  }
+
+  void notify_closed() {
+    auto session = std::move(session_);
+    if (!session)
+      return;
+    try {
+      session->on_close();
+    } catch (const std::exception& e) {
+      core_.logger().error("websocket_session_exception",
+                           {{"request_id", log_.request_id}, {"error", e.what()}});
+    } catch (...) {
+      core_.logger().error("websocket_session_exception", {{"request_id", log_.request_id}});
+    }
+  }
+
+  // An exception from application code must not unwind into the io_context: it is logged and
+  // the connection closes with 1011.
+  template <class Fn>
+  void guarded(Fn&& fn) {
+    try {
+      fn();
+    } catch (const std::exception& e) {
+      core_.logger().error("websocket_session_exception",
+                           {{"request_id", log_.request_id}, {"error", e.what()}});
+      outbox_->close(CloseCode::kInternalError, "internal error", nullptr);
+    } catch (...) {
+      core_.logger().error("websocket_session_exception", {{"request_id", log_.request_id}});
+      outbox_->close(CloseCode::kInternalError, "internal error", nullptr);
+    }
+  }
+
+  ServerCore& core_;
+  websocket::stream<beast::tcp_stream> ws_;
+  bhttp::request<bhttp::string_body> upgrade_;  // read by async_accept, then cleared
+  std::shared_ptr<WebSocketSession> session_;   // released in finish(): breaks the cycle
+  const WebSocketOptions options_;
+  UpgradeLog log_;
+  const std::shared_ptr<WsOutbox> outbox_;
+  beast::flat_buffer read_buffer_;
+  net::steady_timer close_deadline_;                         // armed only once a close is requested
+  std::vector<std::shared_ptr<const std::string>> writing_;  // the batch being written
+  std::vector<net::const_buffer> buffers_;                   // views of writing_
+  bool opened_ = false;
+  bool closing_requested_ = false;
+  bool done_ = false;
+};
+
+WebSocket::SendResult WsOutbox::send(std::shared_ptr<const std::string> message) {
+  bool wake = false;
+  bool overflow = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (closing_ || ended_)
+      return SendResult::kClosed;
+    if (pending_bytes_ + inflight_bytes_ + message->size() > max_queue_bytes_) {
+      request_close_locked(CloseCode::kPolicyViolation, "send queue full", overflow_message_);
+      overflow = true;
+    } else {
+      pending_bytes_ += message->size();
+      pending_.push_back(std::move(message));
+      wake = open_ && claim_writer_locked();
+    }
+  }
+  if (overflow) {
+    post_to_connection([](WsConnection& connection) { connection.post_close_requested(); });
+    return SendResult::kQueueFull;
+  }
+  if (wake)
+    post_to_connection([](WsConnection& connection) { connection.post_write(); });
+  return SendResult::kQueued;
+}
+
+void WsOutbox::close(CloseCode code, std::string_view reason,
+                     std::shared_ptr<const std::string> final_message) {
+  {
+    std::lock_guard lock(mutex_);
+    if (closing_ || ended_)
+      return;
+    request_close_locked(code, reason, std::move(final_message));
+  }
+  post_to_connection([](WsConnection& connection) { connection.post_close_requested(); });
+}
+
+template <class Fn>
+void WsOutbox::post_to_connection(Fn fn) {
+  // Under the gate lock: once shutdown() has closed the gate the io_context may be gone, and a
+  // strong reference taken here must end up in a posted handler, never dropped outside it.
+  std::lock_guard lock(gate_->mutex);
+  if (!gate_->open)
+    return;
+  if (auto connection = connection_.lock())
+    fn(*connection);
+}
+
 // One TCP connection. Created by the accept loop; every member function below runs on the
 // connection's strand except start(), begin_shutdown() and force_close(), which post to it.
 // Requests are served one at a time (no pipelined responses in flight): read, handle, write,
@@ -279,7 +693,8 @@ class Exchange {
 // reference until finish().
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, ServerCore& core) : core_(core), stream_(std::move(socket)) {
+  Session(tcp::socket&& socket, ServerCore& core)
+      : core_(core), stream_(std::move(socket)), executor_(stream_.get_executor()) {
     beast::error_code ec;
     const auto remote = stream_.socket().remote_endpoint(ec);
     if (!ec)
@@ -292,13 +707,28 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Posted by Exchange::deliver. `sequence` tells a late answer for an earlier request (or for
   // a connection already closed) from the current one.
-  void deliver(std::uint64_t sequence, Response response) {
+  void deliver(std::uint64_t sequence, WebSocketDecision decision) {
     if (state_ != State::kHandling || sequence != sequence_)
       return;
-    send(std::move(response));
+    if (auto* response = std::get_if<Response>(&decision)) {
+      upgrade_request_.reset();
+      return send(std::move(*response));
+    }
+    auto& accept = std::get<WebSocketAccept>(decision);
+    if (!upgrade_request_ || !accept.session) {
+      upgrade_request_.reset();
+      return send(internal_error(current_.request_id,
+                                 "handler accepted a WebSocket without an upgrade or a session"));
+    }
+    if (core_.stopping()) {
+      upgrade_request_.reset();
+      return send(Response::error(503, "unavailable", "server is shutting down"));
+    }
+    hand_off(std::move(accept));
   }
 
-  net::any_io_executor executor() { return stream_.get_executor(); }
+  // Stays valid after the stream moved to a WebSocket (hand_off).
+  net::any_io_executor executor() { return executor_; }
 
  private:
   enum class State { kIdle, kReading, kHandling, kWriting, kClosing, kDone };
@@ -403,6 +833,7 @@ class Session : public std::enable_shared_from_this<Session> {
     current_.keep_alive = message.keep_alive();
     current_.request_id = choose_request_id(to_std(message[to_beast(kRequestIdHeader)]));
 
+    const bool upgrade = websocket::is_upgrade(message);
     Request request;
     request.method = std::string(message.method_string());
     request.target = std::string(message.target());
@@ -426,9 +857,31 @@ class Session : public std::enable_shared_from_this<Session> {
     request.path = std::move(target->path);
     request.query = std::move(target->query);
 
+    if (upgrade) {
+      auto ws_match = core_.router().match_websocket(target->raw_path);
+      if (ws_match.handler != nullptr) {
+        current_.route = ws_match.pattern;
+        request.route = std::move(ws_match.pattern);
+        request.path_params = std::move(ws_match.params);
+        upgrade_request_.emplace(std::move(message));
+        return dispatch(*ws_match.handler, std::move(request));
+      }
+    }
+
     auto match = core_.router().match(request.method, target->raw_path);
     if (match.handler == nullptr) {
       current_.route = kRouteUnmatched;
+      if (auto ws_match = core_.router().match_websocket(target->raw_path); ws_match.handler) {
+        current_.route = ws_match.pattern;
+        if (request.method != "GET") {
+          auto response = Response::error(405, "method_not_allowed",
+                                          "method not allowed for this path; allowed: GET");
+          response.headers.emplace_back("Allow", "GET");
+          return send(std::move(response));
+        }
+        return send(Response::error(400, "websocket_upgrade_required",
+                                    "this path accepts WebSocket upgrades only"));
+      }
       if (match.allowed_methods.empty()) {
         return send(Response::error(404, "not_found", "no route matches this path"));
       }
@@ -444,12 +897,22 @@ class Session : public std::enable_shared_from_this<Session> {
     current_.route = match.pattern;
     request.route = std::move(match.pattern);
     request.path_params = std::move(match.params);
+    dispatch(*match.handler, std::move(request));
+  }
 
+  // Calls a plain or WebSocket handler with a responder bound to this request.
+  template <class AnyHandler>
+  void dispatch(const AnyHandler& handler, Request request) {
     auto exchange =
         std::make_shared<Exchange>(weak_from_this(), core_.gate(), sequence_, current_.request_id);
-    Responder respond = [exchange](Response response) { exchange->deliver(std::move(response)); };
     try {
-      (*match.handler)(std::move(request), std::move(respond));
+      if constexpr (std::is_same_v<AnyHandler, WebSocketHandler>) {
+        handler(std::move(request),
+                [exchange](WebSocketDecision decision) { exchange->deliver(std::move(decision)); });
+      } else {
+        handler(std::move(request),
+                [exchange](Response response) { exchange->deliver(std::move(response)); });
+      }
     } catch (const std::exception& e) {
       // Handlers from inline_handler()/blocking() never throw; a hand-written one might, and an
       // exception must not unwind into the io_context.
@@ -555,6 +1018,26 @@ class Session : public std::enable_shared_from_this<Session> {
       finish();
   }
 
+  // The upgrade was accepted: the socket and the request move to a WsConnection, and this
+  // session ends without closing anything.
+  void hand_off(WebSocketAccept accept) {
+    state_ = State::kDone;
+    const auto self = shared_from_this();
+    UpgradeLog log{current_.request_id, current_.route, remote_address_, current_.started,
+                   std::move(accept.tenant_id)};
+    auto connection = std::make_shared<WsConnection>(
+        std::move(stream_), std::move(*upgrade_request_), std::move(accept), core_, std::move(log));
+    upgrade_request_.reset();
+    // Registered before this session leaves, so shutdown() never sees a moment without either.
+    const bool registered = core_.register_websocket(connection);
+    core_.unregister_session(this);
+    if (registered) {
+      connection->start();
+    } else {
+      connection->abandon();
+    }
+  }
+
   void finish() {
     if (state_ == State::kDone)
       return;
@@ -571,6 +1054,9 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::optional<bhttp::response<bhttp::string_body>> response_;  // alive while being written
+  // An upgrade request waiting for its WebSocket handler's decision.
+  std::optional<bhttp::request<bhttp::string_body>> upgrade_request_;
+  net::any_io_executor executor_;
   std::string remote_address_;
   State state_ = State::kIdle;
   bool first_request_ = true;
@@ -583,13 +1069,14 @@ Exchange::~Exchange() {
   if (answered_.load(std::memory_order_acquire))
     return;
   try {
-    deliver(internal_error(request_id_, "handler dropped its responder without answering"));
+    deliver(WebSocketDecision(
+        internal_error(request_id_, "handler dropped its responder without answering")));
   } catch (...) {
     // Out of memory in a destructor: the drain timeout will close the connection.
   }
 }
 
-void Exchange::deliver(Response response) {
+void Exchange::deliver(WebSocketDecision decision) {
   if (answered_.exchange(true, std::memory_order_acq_rel))
     return;
   std::lock_guard lock(gate_->mutex);
@@ -600,8 +1087,8 @@ void Exchange::deliver(Response response) {
     return;
   auto executor = session->executor();
   net::post(executor, [session = std::move(session), sequence = sequence_,
-                       response = std::move(response)]() mutable {
-    session->deliver(sequence, std::move(response));
+                       decision = std::move(decision)]() mutable {
+    session->deliver(sequence, std::move(decision));
   });
 }
 
@@ -612,12 +1099,20 @@ ServerCore::ServerCore(ServerOptions options, const Router& router,
       metrics_(metrics),
       logger_(std::move(logger)),
       connections_active_(metrics.gauge(kConnectionsActive, "Open HTTP connections.")),
+      websockets_active_(
+          metrics.gauge(kWebSocketsActive, "Open WebSocket connections (upgraded from HTTP).")),
       ioc_(static_cast<int>(std::max<std::size_t>(options_.threads, 1))),
       acceptor_(net::make_strand(ioc_)),
       accept_retry_(acceptor_.get_executor()) {}
 
-core::Status ServerCore::start() {
+core::Status ServerCore::bind() {
   std::lock_guard lifecycle(lifecycle_mutex_);
+  return bind_locked();
+}
+
+core::Status ServerCore::bind_locked() {
+  if (phase_ == Phase::kBound)
+    return {};
   if (phase_ != Phase::kNew)
     return core::Error::internal("HTTP server already started or stopped");
 
@@ -646,6 +1141,14 @@ core::Status ServerCore::start() {
   if (ec)
     return fail("cannot listen on " + where + ": " + ec.message());
   port_.store(local.port(), std::memory_order_release);
+  phase_ = Phase::kBound;
+  return {};
+}
+
+core::Status ServerCore::start() {
+  std::lock_guard lifecycle(lifecycle_mutex_);
+  if (auto bound = bind_locked(); !bound)
+    return bound;
 
   work_.emplace(ioc_.get_executor());
   do_accept();  // no I/O thread runs yet, so this needs no strand hop
@@ -654,8 +1157,10 @@ core::Status ServerCore::start() {
   for (std::size_t i = 0; i < threads; ++i)
     threads_.emplace_back([this] { run_io(); });
   phase_ = Phase::kRunning;
+  beast::error_code ec;
+  const auto local = acceptor_.local_endpoint(ec);
   logger_.info("http_listening",
-               {{"address", format_endpoint(address, local.port())}, {"threads", threads}});
+               {{"address", format_endpoint(local.address(), local.port())}, {"threads", threads}});
   return {};
 }
 
@@ -714,6 +1219,30 @@ void ServerCore::unregister_session(const Session* session) {
   sessions_changed_.notify_all();
 }
 
+bool ServerCore::register_websocket(const std::shared_ptr<WsConnection>& connection) {
+  std::lock_guard lock(mutex_);
+  if (stopping_.load(std::memory_order_relaxed))
+    return false;
+  websockets_.emplace(connection.get(), connection);
+  websockets_active_.inc();
+  return true;
+}
+
+void ServerCore::unregister_websocket(const WsConnection* connection) {
+  std::lock_guard lock(mutex_);
+  if (websockets_.erase(connection) > 0)
+    websockets_active_.dec();
+  sessions_changed_.notify_all();
+}
+
+std::vector<std::shared_ptr<WsConnection>> ServerCore::snapshot_websockets() {
+  std::vector<std::shared_ptr<WsConnection>> out;
+  out.reserve(websockets_.size());
+  for (const auto& [key, connection] : websockets_)
+    out.push_back(connection);
+  return out;
+}
+
 std::vector<std::shared_ptr<Session>> ServerCore::snapshot_sessions() {
   std::vector<std::shared_ptr<Session>> out;
   out.reserve(sessions_.size());
@@ -757,7 +1286,9 @@ void ServerCore::shutdown() {
   std::lock_guard lifecycle(lifecycle_mutex_);
   if (phase_ == Phase::kStopped)
     return;
-  if (phase_ == Phase::kNew) {
+  if (phase_ == Phase::kNew || phase_ == Phase::kBound) {
+    beast::error_code ignored;
+    acceptor_.close(ignored);
     phase_ = Phase::kStopped;
     return;
   }
@@ -767,12 +1298,15 @@ void ServerCore::shutdown() {
     std::abort();
   }
 
-  // 1. Stop accepting and tell every session; idle ones close now.
+  // 1. Stop accepting and tell every session; idle ones close now, WebSockets start their
+  //    close handshake (with the application's goodbye, see WebSocketSession::on_shutdown).
   std::vector<std::shared_ptr<Session>> sessions;
+  std::vector<std::shared_ptr<WsConnection>> websockets;
   {
     std::lock_guard lock(mutex_);
     stopping_.store(true, std::memory_order_release);
     sessions = snapshot_sessions();
+    websockets = snapshot_websockets();
   }
   net::post(acceptor_.get_executor(), [this] {
     beast::error_code ignored;
@@ -782,22 +1316,30 @@ void ServerCore::shutdown() {
   for (const auto& session : sessions)
     session->begin_shutdown();
   sessions.clear();
+  for (const auto& connection : websockets)
+    connection->begin_shutdown();
+  websockets.clear();
 
   // 2. Let in-flight requests finish, up to the drain timeout; then close what is left.
   {
     std::unique_lock lock(mutex_);
     if (!sessions_changed_.wait_for(lock, options_.drain_timeout,
-                                    [this] { return sessions_.empty(); })) {
-      logger_.warn("http_drain_timeout", {{"open_connections", sessions_.size()}});
+                                    [this] { return all_closed(); })) {
+      logger_.warn("http_drain_timeout", {{"open_connections", sessions_.size()},
+                                          {"open_websockets", websockets_.size()}});
       sessions = snapshot_sessions();
+      websockets = snapshot_websockets();
     }
   }
   for (const auto& session : sessions)
     session->force_close();
   sessions.clear();
+  for (const auto& connection : websockets)
+    connection->force_close();
+  websockets.clear();
   {
     std::unique_lock lock(mutex_);
-    sessions_changed_.wait_for(lock, kForceCloseWait, [this] { return sessions_.empty(); });
+    sessions_changed_.wait_for(lock, kForceCloseWait, [this] { return all_closed(); });
   }
 
   // 3. Stop the I/O threads, then shut the gate so late Responders post nothing.
@@ -814,6 +1356,8 @@ void ServerCore::shutdown() {
     std::lock_guard lock(mutex_);
     connections_active_.dec(static_cast<double>(sessions_.size()));
     sessions_.clear();
+    websockets_active_.dec(static_cast<double>(websockets_.size()));
+    websockets_.clear();
   }
   phase_ = Phase::kStopped;
   logger_.info("http_stopped");
@@ -834,6 +1378,10 @@ Server::Server(ServerOptions options, const Router& router, observability::Metri
 
 Server::~Server() {
   shutdown();
+}
+
+core::Status Server::bind() {
+  return impl_->core.bind();
 }
 
 core::Status Server::start() {

@@ -77,8 +77,13 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds and starts the I/O threads. Error (code "listen_failed", message naming the address)
-  // if the address is unusable. Call once; a second call, or one after shutdown(), fails.
+  // Binds the listening socket without serving: port() is then known (listen on port 0, learn
+  // the port, build what needs the public URL, then start()). Connections wait in the backlog.
+  // Error (code "listen_failed", message naming the address) if the address is unusable.
+  // Idempotent until start().
+  core::Status bind();
+  // Binds if bind() was not called, and starts the I/O threads. Call once; a second call, or one
+  // after shutdown(), fails.
   core::Status start();
   std::uint16_t port() const;
 
