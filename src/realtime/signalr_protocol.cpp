@@ -12,7 +12,9 @@ core::Error protocol_error(std::string message) {
 }
 
 std::string record(const nlohmann::json& message) {
-  auto text = message.dump();
+  // Payloads can carry client or provider text; invalid UTF-8 is replaced rather than thrown on
+  // a path (event fan-out, completions) that must not fail.
+  auto text = message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   text += kRecordSeparator;
   return text;
 }

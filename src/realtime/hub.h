@@ -1,0 +1,110 @@
+#pragma once
+// The real-time hub at /hubs/rooms: an ASP.NET Core SignalR-compatible endpoint (negotiate v1,
+// WebSocket transport, JSON hub protocol; shared/reference/signalr-protocol.md) that pushes
+// room events to dashboards. It is the Notifier implementation: webhook processing, room
+// operations and workers call publish() and know nothing about connections.
+//
+// Clients authenticate with a tenant API key or a dashboard token, as "Authorization: Bearer"
+// or the access_token query parameter (browsers cannot set WebSocket headers). A connection
+// receives every event of its tenant and nothing of any other; Subscribe(roomId) narrows it to
+// the rooms subscribed, Unsubscribe(roomId) widens it again (no subscription left: all rooms).
+// Hub methods (matched case-insensitively, as ASP.NET does):
+//   Subscribe(roomId)   -> {"roomId", "subscribed": true, "sequence"}  (the room's last sequence)
+//   Unsubscribe(roomId) -> {"roomId", "subscribed": false}
+//   GetLiveRooms()      -> the snapshot (see SnapshotFn)
+// Server-to-client targets: RoomUpdated, ParticipantJoined, ParticipantLeft,
+// DominantSpeakerChanged, RecordingUpdated, CompositionUpdated. Each carries one object: the
+// notification's payload plus "roomId", "roomSid", "sequence" (per (tenant, room), from 1,
+// without gaps unless events were dropped) and "timestamp" (RFC 3339, milliseconds). A client
+// that sees a gap re-reads the snapshot.
+//
+// Threading and cost (designed for 10,000 connections on a few I/O threads):
+//  - No thread per connection. Connection callbacks run on the HTTP server's strands; one hub
+//    thread dispatches events and runs a periodic sweep (pings, timeouts, expiry) over all
+//    connections, so there is no per-connection timer.
+//  - publish() only appends to a bounded queue (assigning the sequence number) and wakes the
+//    hub thread: it never blocks on connections. Over the bound, the event is dropped and
+//    counted; its sequence number is still used, so clients see the gap.
+//  - Each event is serialized once; every recipient's send queue holds the same buffer.
+//  - Each connection has a bounded send queue (HubOptions::max_send_queue_bytes). A consumer
+//    that falls behind is closed with a SignalR Close message (allowReconnect) instead of
+//    growing memory.
+//  - GetLiveRooms runs on the WorkPool (the snapshot reads the database).
+//
+// Metrics: roomplane_hub_connections_active, roomplane_hub_events_published_total{target},
+// roomplane_hub_events_delivered_total, roomplane_hub_events_dropped_total{reason},
+// roomplane_hub_slow_consumer_closes_total, roomplane_hub_client_timeouts_total,
+// roomplane_hub_dispatch_latency_seconds (publish to fan-out done).
+//
+// Lifetime: created by the composition root before the HTTP server (add_routes() puts handlers
+// that reference it in the router). Destroy it only after the server has shut down and the
+// WorkPool has stopped. stop() (also run by the destructor) ends the hub thread.
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "core/ids.h"
+#include "core/result.h"
+#include "core/work_pool.h"
+#include "http/router.h"
+#include "observability/log.h"
+#include "observability/metrics.h"
+#include "realtime/hub_auth.h"
+#include "realtime/notifier.h"
+
+namespace roomplane::realtime {
+
+struct HubOptions {
+  std::chrono::milliseconds keep_alive_interval{15000};  // ping after this long without sending
+  std::chrono::milliseconds client_timeout{30000};       // close after this long without receiving,
+                                                         // once the client has pinged (as ASP.NET)
+  std::chrono::milliseconds handshake_timeout{15000};
+  std::chrono::milliseconds negotiate_timeout{15000};  // a connection token must attach by then
+  std::chrono::milliseconds sweep_interval{1000};      // granularity of the three above
+  std::chrono::milliseconds close_timeout{5000};       // WebSocket close handshake
+  std::chrono::hours sequence_retention{24};  // per-room counters idle longer are forgotten
+  std::size_t max_message_bytes = 32 * 1024;  // incoming record (ASP.NET's default)
+  std::size_t max_send_queue_bytes = 256 * 1024;
+  std::size_t max_subscriptions = 256;  // per connection
+  std::size_t max_pending_negotiations = 10000;
+  std::size_t max_queued_events = 100000;   // publish() queue
+  std::size_t max_snapshots_in_flight = 2;  // GetLiveRooms per connection
+};
+
+// The current state of a tenant's live rooms, as GetLiveRooms returns it. Blocking (runs on
+// the WorkPool). When it returns a JSON array, each object in it with a string "id" gets a
+// "sequence" member: the room's last event sequence read just before the snapshot, so events
+// with a sequence up to it are reflected in the snapshot.
+using SnapshotFn = std::function<core::Result<nlohmann::json>(const core::TenantId&)>;
+
+class Hub final : public Notifier {
+ public:
+  Hub(HubOptions options, HubAuthenticator& authenticator, core::WorkPool& pool,
+      SnapshotFn snapshot, observability::MetricsRegistry& metrics, observability::Logger logger);
+  ~Hub() override;
+  Hub(const Hub&) = delete;
+  Hub& operator=(const Hub&) = delete;
+
+  // POST /hubs/rooms/negotiate, and the WebSocket endpoint at /hubs/rooms (and /hubs/rooms/).
+  void add_routes(http::Router& router);
+
+  // Thread-safe; never blocks on I/O. Events published after stop() are dropped.
+  void publish(RoomNotification notification) override;
+
+  // Ends the hub thread; queued events are dropped. Idempotent.
+  void stop();
+
+  // Open hub connections (WebSocket open, handshake done or pending).
+  std::size_t connection_count() const;
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace roomplane::realtime

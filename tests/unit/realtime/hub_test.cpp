@@ -1,0 +1,581 @@
+// The SignalR hub over a real server and real WebSockets on loopback: negotiate, handshake,
+// invocations, tenant isolation, subscriptions, snapshot, keep-alive and timeouts,
+// backpressure, and shutdown. Intervals are shortened through HubOptions.
+
+#include "realtime/hub.h"
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "http/server.h"
+#include "realtime/signalr_protocol.h"
+#include "unit/http/test_client.h"
+#include "unit/http/ws_test_client.h"
+
+namespace roomplane::realtime {
+namespace {
+
+using namespace std::chrono_literals;
+using http::testing::eventually;
+using http::testing::TestClient;
+using http::testing::WsTestClient;
+using nlohmann::json;
+
+constexpr std::string_view kTokenA = "token-a";
+constexpr std::string_view kTokenA2 = "token-a2";
+constexpr std::string_view kTokenB = "token-b";
+
+// Tokens map to tenants; unknown tokens are refused. Answers from another thread, as the
+// production authenticator does on a cache miss.
+class FakeAuthenticator final : public HubAuthenticator {
+ public:
+  void authenticate(std::string credential, Callback done) override {
+    std::thread([credential = std::move(credential), done = std::move(done)] {
+      if (credential == kTokenA || credential == kTokenA2) {
+        done(core::TenantId("tn_a"));
+      } else if (credential == kTokenB) {
+        done(core::TenantId("tn_b"));
+      } else {
+        done(core::Error::unauthenticated());
+      }
+    }).detach();
+  }
+};
+
+// A SignalR client over WsTestClient: splits messages into records and keeps events and
+// completions apart.
+class HubClient {
+ public:
+  HubClient(std::uint16_t port, std::string target, WsTestClient::Headers headers = {},
+            int receive_buffer_bytes = 0)
+      : ws_(port, std::move(target), std::move(headers), receive_buffer_bytes) {}
+
+  WsTestClient& ws() { return ws_; }
+
+  bool handshake() {
+    if (!ws_.open() || ws_.write(R"({"protocol":"json","version":1})" + std::string(1, '\x1e')))
+      return false;
+    auto first = next_record();
+    return first && *first == "{}";
+  }
+
+  void send(const json& message) { ASSERT_FALSE(ws_.write(message.dump() + '\x1e')); }
+
+  // The next record, raw; nullopt when the connection closed or nothing came in time.
+  std::optional<std::string> next_record(std::chrono::milliseconds timeout = 5s) {
+    while (records_.empty()) {
+      auto message = ws_.read(timeout);
+      if (!message)
+        return std::nullopt;
+      std::size_t start = 0;
+      while (start < message->size()) {
+        const auto end = message->find('\x1e', start);
+        EXPECT_NE(end, std::string::npos) << "record without separator: " << *message;
+        if (end == std::string::npos)
+          break;
+        records_.push_back(message->substr(start, end - start));
+        start = end + 1;
+      }
+    }
+    auto record = std::move(records_.front());
+    records_.pop_front();
+    return record;
+  }
+
+  // The next message that is not a ping.
+  std::optional<json> next(std::chrono::milliseconds timeout = 5s) {
+    while (auto record = next_record(timeout)) {
+      auto message = json::parse(*record);
+      if (message.value("type", 0) != 6)
+        return message;
+    }
+    return std::nullopt;
+  }
+
+  // Invokes and waits for the completion; events arriving meanwhile are kept for next_event().
+  json invoke(const std::string& target, json arguments) {
+    const auto id = std::to_string(next_id_++);
+    send({{"type", 1}, {"invocationId", id}, {"target", target}, {"arguments", arguments}});
+    while (auto message = next()) {
+      if (message->value("type", 0) == 3 && message->value("invocationId", "") == id)
+        return *message;
+      events_.push_back(std::move(*message));
+    }
+    ADD_FAILURE() << "no completion for " << target;
+    return {};
+  }
+
+  std::optional<json> next_event(std::chrono::milliseconds timeout = 5s) {
+    if (!events_.empty()) {
+      auto event = std::move(events_.front());
+      events_.pop_front();
+      return event;
+    }
+    return next(timeout);
+  }
+
+ private:
+  WsTestClient ws_;
+  std::deque<std::string> records_;
+  std::deque<json> events_;
+  int next_id_ = 0;
+};
+
+class HubTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    if (server_)
+      server_->shutdown();
+    pool_.stop();
+    if (hub_)
+      hub_->stop();
+  }
+
+  static HubOptions fast_options() {
+    HubOptions options;
+    options.keep_alive_interval = 10s;
+    options.client_timeout = 20s;
+    options.handshake_timeout = 10s;
+    options.negotiate_timeout = 10s;
+    options.sweep_interval = 20ms;
+    options.close_timeout = 300ms;
+    return options;
+  }
+
+  void start(HubOptions options = fast_options()) {
+    hub_ = std::make_unique<Hub>(
+        options, authenticator_, pool_,
+        [this](const core::TenantId& tenant) -> core::Result<json> {
+          std::lock_guard lock(snapshot_mutex_);
+          if (snapshot_error_)
+            return core::Error::unavailable("db_down", "database unavailable");
+          return snapshots_[tenant.value()];
+        },
+        metrics_, observability::Logger{});
+    hub_->add_routes(router_);
+    http::ServerOptions server_options;
+    server_options.host = "127.0.0.1";
+    server_options.port = 0;
+    server_options.drain_timeout = 3s;
+    server_ =
+        std::make_unique<http::Server>(server_options, router_, metrics_, observability::Logger{});
+    ASSERT_TRUE(server_->start().ok());
+  }
+
+  static WsTestClient::Headers bearer(std::string_view token) {
+    return {{"Authorization", "Bearer " + std::string(token)}};
+  }
+
+  // POST negotiate; the parsed body (or a null json) and the status.
+  std::pair<unsigned, json> negotiate(std::optional<std::string_view> token,
+                                      std::string_view query = "?negotiateVersion=1") {
+    TestClient client(server_->port());
+    std::vector<std::pair<std::string, std::string>> headers;
+    if (token)
+      headers.emplace_back("Authorization", "Bearer " + std::string(*token));
+    const auto response = client.request(http::testing::bhttp::verb::post,
+                                         "/hubs/rooms/negotiate" + std::string(query), {}, headers);
+    return {response.result_int(), json::parse(response.body(), nullptr, false)};
+  }
+
+  // Negotiates and connects with the token, then does the SignalR handshake.
+  std::unique_ptr<HubClient> connect(std::string_view token, int receive_buffer_bytes = 0) {
+    auto [status, body] = negotiate(token);
+    EXPECT_EQ(status, 200u);
+    auto client = std::make_unique<HubClient>(server_->port(),
+                                              "/hubs/rooms?id=" + body.value("connectionToken", ""),
+                                              bearer(token), receive_buffer_bytes);
+    EXPECT_TRUE(client->handshake());
+    return client;
+  }
+
+  void publish(const std::string& tenant, const std::string& room, RoomEventKind kind,
+               json payload = json::object()) {
+    RoomNotification n;
+    n.kind = kind;
+    n.tenant = core::TenantId(tenant);
+    n.room_id = core::RoomId(room);
+    n.provider_room_sid = "RM" + room;
+    n.at = core::from_unix_seconds(1'700'000'000) + std::chrono::milliseconds(42);
+    n.payload = std::move(payload);
+    hub_->publish(std::move(n));
+  }
+
+  double counter(const std::string& name, const observability::Labels& labels = {}) {
+    return metrics_.counter(name, "", labels).value();
+  }
+
+  FakeAuthenticator authenticator_;
+  core::WorkPool pool_{2};
+  http::Router router_;
+  observability::MetricsRegistry metrics_;
+  std::mutex snapshot_mutex_;
+  std::map<std::string, json> snapshots_;
+  bool snapshot_error_ = false;
+  std::unique_ptr<Hub> hub_;
+  std::unique_ptr<http::Server> server_;
+};
+
+TEST_F(HubTest, NegotiateAnswersVersionOneWithWebSocketsOnly) {
+  start();
+  auto [status, body] = negotiate(kTokenA);
+  ASSERT_EQ(status, 200u);
+  EXPECT_EQ(body["negotiateVersion"], 1);
+  EXPECT_EQ(body["connectionId"].get<std::string>().size(), 22u);
+  EXPECT_EQ(body["connectionToken"].get<std::string>().size(), 22u);
+  EXPECT_NE(body["connectionId"], body["connectionToken"]);
+  EXPECT_EQ(body["availableTransports"],
+            json::parse(R"([{"transport":"WebSockets","transferFormats":["Text","Binary"]}])"));
+  EXPECT_FALSE(body.contains("useStatefulReconnect"));
+
+  auto [v0_status, v0_body] = negotiate(kTokenA, "");
+  EXPECT_EQ(v0_status, 200u);
+  EXPECT_NE(v0_body.value("error", "").find("does not support this version"), std::string::npos);
+}
+
+TEST_F(HubTest, MissingOrBadTokenIsRefusedOnNegotiateAndUpgrade) {
+  start();
+  EXPECT_EQ(negotiate(std::nullopt).first, 401u);
+  EXPECT_EQ(negotiate("wrong").first, 401u);
+
+  HubClient no_token(server_->port(), "/hubs/rooms");
+  EXPECT_FALSE(no_token.ws().open());
+  EXPECT_EQ(no_token.ws().handshake_status(), 401u);
+  HubClient bad_token(server_->port(), "/hubs/rooms", bearer("wrong"));
+  EXPECT_EQ(bad_token.ws().handshake_status(), 401u);
+  HubClient bad_query(server_->port(), "/hubs/rooms?access_token=wrong");
+  EXPECT_EQ(bad_query.ws().handshake_status(), 401u);
+  EXPECT_EQ(hub_->connection_count(), 0u);
+}
+
+TEST_F(HubTest, ConnectionTokenIsSingleUseAndBoundToTheTenant) {
+  start();
+  auto [status, body] = negotiate(kTokenA);
+  ASSERT_EQ(status, 200u);
+  const auto target = "/hubs/rooms?id=" + body["connectionToken"].get<std::string>();
+
+  HubClient other_tenant(server_->port(), target, bearer(kTokenB));
+  EXPECT_EQ(other_tenant.ws().handshake_status(), 404u);
+  // The failed attempt consumed the token: a connection id never changes hands.
+  HubClient owner_late(server_->port(), target, bearer(kTokenA));
+  EXPECT_EQ(owner_late.ws().handshake_status(), 404u);
+
+  HubClient unknown(server_->port(), "/hubs/rooms?id=nope", bearer(kTokenA));
+  EXPECT_EQ(unknown.ws().handshake_status(), 404u);
+
+  auto [status2, body2] = negotiate(kTokenA2);  // another key of the same tenant may attach
+  HubClient same_tenant(server_->port(),
+                        "/hubs/rooms?id=" + body2["connectionToken"].get<std::string>(),
+                        bearer(kTokenA));
+  EXPECT_TRUE(same_tenant.handshake());
+}
+
+TEST_F(HubTest, NegotiatedConnectionExpiresIfNotAttached) {
+  auto options = fast_options();
+  options.negotiate_timeout = 100ms;
+  start(options);
+  auto [status, body] = negotiate(kTokenA);
+  ASSERT_EQ(status, 200u);
+  // The expiry is the condition under test, so waiting it out is the point.
+  std::this_thread::sleep_for(150ms);
+  HubClient late(server_->port(), "/hubs/rooms?id=" + body["connectionToken"].get<std::string>(),
+                 bearer(kTokenA));
+  EXPECT_EQ(late.ws().handshake_status(), 404u);
+}
+
+TEST_F(HubTest, SkipNegotiationWithAccessTokenQueryAndTrailingSlash) {
+  start();
+  HubClient query(server_->port(), "/hubs/rooms?access_token=" + std::string(kTokenA));
+  EXPECT_TRUE(query.handshake());
+  HubClient slash(server_->port(), "/hubs/rooms/", bearer(kTokenA));
+  EXPECT_TRUE(slash.handshake());
+  EXPECT_TRUE(eventually([&] { return hub_->connection_count() == 2; }));
+}
+
+TEST_F(HubTest, HandshakeErrorsAreReportedThenClosed) {
+  start();
+  HubClient msgpack(server_->port(), "/hubs/rooms", bearer(kTokenA));
+  ASSERT_FALSE(msgpack.ws().write(R"({"protocol":"messagepack","version":1})"
+                                  "\x1e"));
+  EXPECT_EQ(msgpack.next_record(), R"({"error":"The protocol 'messagepack' is not supported."})");
+  EXPECT_EQ(msgpack.next_record(), std::nullopt);
+  EXPECT_TRUE(msgpack.ws().closed_by_server());
+
+  HubClient v2(server_->port(), "/hubs/rooms", bearer(kTokenA));
+  ASSERT_FALSE(v2.ws().write(R"({"protocol":"json","version":2})"
+                             "\x1e"));
+  EXPECT_NE(v2.next_record()->find("does not support version 2"), std::string::npos);
+}
+
+TEST_F(HubTest, InvocationsCompleteAndUnknownMethodsFailLikeAspNet) {
+  start();
+  auto client = connect(kTokenA);
+  // Pings and batches of records in one message are accepted, as the JS client sends them.
+  ASSERT_FALSE(
+      client->ws().write(std::string(R"({"type":6})") + '\x1e' + R"({"type":6})" + '\x1e'));
+
+  auto subscribed = client->invoke("Subscribe", {"rm_1"});
+  EXPECT_EQ(subscribed["result"],
+            json({{"roomId", "rm_1"}, {"subscribed", true}, {"sequence", 0}}));
+  auto lower = client->invoke("unsubscribe", {"rm_1"});
+  EXPECT_EQ(lower["result"], json({{"roomId", "rm_1"}, {"subscribed", false}}));
+
+  auto unknown = client->invoke("DropTables", json::array());
+  EXPECT_EQ(unknown["error"],
+            "Failed to invoke 'DropTables' due to an error on the server. HubException: Method "
+            "does not exist.");
+  EXPECT_FALSE(unknown.contains("result"));
+  auto arity = client->invoke("Subscribe", json::array());
+  EXPECT_EQ(arity["error"],
+            "Failed to invoke 'Subscribe' due to an error on the server. InvalidDataException: "
+            "Invocation provides 0 argument(s) but target expects 1.");
+  auto type = client->invoke("Subscribe", {42});
+  EXPECT_NE(type["error"].get<std::string>().find("roomId must be"), std::string::npos);
+
+  // A streaming invocation of a plain method gets an error completion.
+  client->send({{"type", 4},
+                {"invocationId", "s1"},
+                {"target", "GetLiveRooms"},
+                {"arguments", json::array()}});
+  auto stream = client->next();
+  ASSERT_TRUE(stream);
+  EXPECT_EQ((*stream)["invocationId"], "s1");
+  EXPECT_NE((*stream)["error"].get<std::string>().find("streaming invocation"), std::string::npos);
+}
+
+TEST_F(HubTest, EventsCarrySequenceAndReachOnlyTheirTenant) {
+  start();
+  auto a1 = connect(kTokenA);
+  auto a2 = connect(kTokenA2);
+  auto b = connect(kTokenB);
+
+  publish("tn_a", "rm_1", RoomEventKind::kParticipantJoined,
+          {{"participantSid", "PA1"}, {"identity", "alice"}});
+  for (auto* client : {a1.get(), a2.get()}) {
+    auto event = client->next_event();
+    ASSERT_TRUE(event);
+    EXPECT_EQ((*event)["type"], 1);
+    EXPECT_FALSE(event->contains("invocationId"));
+    EXPECT_EQ((*event)["target"], "ParticipantJoined");
+    ASSERT_EQ((*event)["arguments"].size(), 1u);
+    const auto& arg = (*event)["arguments"][0];
+    EXPECT_EQ(arg["roomId"], "rm_1");
+    EXPECT_EQ(arg["roomSid"], "RMrm_1");
+    EXPECT_EQ(arg["sequence"], 1);
+    EXPECT_EQ(arg["timestamp"], "2023-11-14T22:13:20.042Z");
+    EXPECT_EQ(arg["participantSid"], "PA1");
+    EXPECT_EQ(arg["identity"], "alice");
+  }
+
+  // Tenant b's first event is its own: nothing of tenant a was queued before it.
+  publish("tn_b", "rm_1", RoomEventKind::kRoomUpdated, {{"status", "completed"}});
+  auto mine = b->next_event();
+  ASSERT_TRUE(mine);
+  EXPECT_EQ((*mine)["target"], "RoomUpdated");
+  EXPECT_EQ((*mine)["arguments"][0]["sequence"], 1);  // sequences are per tenant and room
+
+  publish("tn_a", "rm_1", RoomEventKind::kParticipantLeft);
+  auto left = a1->next_event();
+  ASSERT_TRUE(left);
+  EXPECT_EQ((*left)["target"], "ParticipantLeft");
+  EXPECT_EQ((*left)["arguments"][0]["sequence"], 2);
+  EXPECT_TRUE(eventually([&] { return counter("roomplane_hub_events_delivered_total") == 5.0; }));
+  EXPECT_EQ(counter("roomplane_hub_events_published_total", {{"target", "ParticipantJoined"}}),
+            1.0);
+}
+
+TEST_F(HubTest, SubscribeNarrowsAndUnsubscribeWidens) {
+  start();
+  auto client = connect(kTokenA);
+  ASSERT_EQ(client->invoke("Subscribe", {"rm_2"})["result"]["subscribed"], true);
+
+  publish("tn_a", "rm_1", RoomEventKind::kRoomUpdated);
+  publish("tn_a", "rm_2", RoomEventKind::kRecordingUpdated);
+  auto first = client->next_event();
+  ASSERT_TRUE(first);
+  EXPECT_EQ((*first)["arguments"][0]["roomId"], "rm_2");  // rm_1's event was filtered out
+
+  auto resubscribe = client->invoke("Subscribe", {"rm_1"});
+  EXPECT_EQ(resubscribe["result"]["sequence"], 1);  // the last rm_1 event, which was not sent
+  ASSERT_EQ(client->invoke("Unsubscribe", {"rm_1"})["result"]["subscribed"], false);
+  ASSERT_EQ(client->invoke("Unsubscribe", {"rm_2"})["result"]["subscribed"], false);
+  publish("tn_a", "rm_3", RoomEventKind::kCompositionUpdated);
+  auto widened = client->next_event();
+  ASSERT_TRUE(widened);
+  EXPECT_EQ((*widened)["arguments"][0]["roomId"], "rm_3");
+  EXPECT_EQ((*widened)["target"], "CompositionUpdated");
+}
+
+TEST_F(HubTest, GetLiveRoomsReturnsTheSnapshotWithSequences) {
+  start();
+  {
+    std::lock_guard lock(snapshot_mutex_);
+    snapshots_["tn_a"] = json::array(
+        {{{"id", "rm_1"}, {"status", "in-progress"}}, {{"id", "rm_9"}, {"status", "in-progress"}}});
+    snapshots_["tn_b"] = json::array({{{"id", "rm_b"}}});
+  }
+  auto client = connect(kTokenA);
+  publish("tn_a", "rm_1", RoomEventKind::kParticipantJoined);
+  ASSERT_TRUE(client->next_event());  // the event is through, so its sequence is counted
+
+  auto rooms = client->invoke("GetLiveRooms", json::array());
+  ASSERT_TRUE(rooms.contains("result")) << rooms.dump();
+  EXPECT_EQ(rooms["result"], json::parse(R"([{"id":"rm_1","status":"in-progress","sequence":1},
+                            {"id":"rm_9","status":"in-progress","sequence":0}])"));
+
+  {
+    std::lock_guard lock(snapshot_mutex_);
+    snapshot_error_ = true;
+  }
+  auto failed = client->invoke("getLiveRooms", json::array());
+  EXPECT_NE(failed.value("error", "").find("database unavailable"), std::string::npos);
+}
+
+TEST_F(HubTest, ServerPingsAnIdleConnection) {
+  auto options = fast_options();
+  options.keep_alive_interval = 100ms;
+  start(options);
+  auto client = connect(kTokenA);
+  EXPECT_EQ(client->next_record(2s), R"({"type":6})");
+  EXPECT_EQ(client->next_record(2s), R"({"type":6})");
+}
+
+TEST_F(HubTest, SilentClientIsClosedAfterTheClientTimeoutOnceItPinged) {
+  auto options = fast_options();
+  options.keep_alive_interval = 50ms;
+  options.client_timeout = 300ms;
+  start(options);
+  auto client = connect(kTokenA);
+  client->send({{"type", 6}});
+  auto close = client->next(3s);
+  ASSERT_TRUE(close);
+  EXPECT_EQ((*close)["type"], 7);
+  EXPECT_EQ((*close)["allowReconnect"], true);
+  EXPECT_FALSE((*close)["error"].get<std::string>().empty());
+  EXPECT_EQ(client->next(3s), std::nullopt);
+  EXPECT_TRUE(client->ws().closed_by_server());
+  EXPECT_EQ(client->ws().close_reason().code, 1000);
+  EXPECT_EQ(counter("roomplane_hub_client_timeouts_total"), 1.0);
+}
+
+TEST_F(HubTest, ClientThatNeverPingsIsNotTimedOut) {
+  auto options = fast_options();
+  options.keep_alive_interval = 50ms;
+  options.client_timeout = 150ms;
+  start(options);
+  auto client = connect(kTokenA);
+  // Several timeouts' worth of server pings arrive and the connection stays open.
+  for (int i = 0; i < 8; ++i)
+    ASSERT_EQ(client->next_record(2s), R"({"type":6})");
+  EXPECT_EQ(counter("roomplane_hub_client_timeouts_total"), 0.0);
+}
+
+TEST_F(HubTest, MissingHandshakeIsCanceled) {
+  auto options = fast_options();
+  options.handshake_timeout = 150ms;
+  start(options);
+  HubClient client(server_->port(), "/hubs/rooms", bearer(kTokenA));
+  ASSERT_TRUE(client.ws().open());
+  EXPECT_EQ(client.next_record(3s), R"({"error":"Handshake was canceled."})");
+  EXPECT_EQ(client.next_record(3s), std::nullopt);
+  EXPECT_TRUE(eventually([&] { return hub_->connection_count() == 0; }));
+}
+
+TEST_F(HubTest, MalformedRecordClosesWithAnError) {
+  start();
+  auto client = connect(kTokenA);
+  ASSERT_FALSE(client->ws().write("[1,2]\x1e"));
+  auto close = client->next();
+  ASSERT_TRUE(close);
+  EXPECT_EQ(*close, json::parse(R"({"type":7,"error":"Connection closed with an error.",
+                                   "allowReconnect":true})"));
+  EXPECT_EQ(client->next(), std::nullopt);
+}
+
+TEST_F(HubTest, OversizedRecordClosesWithAnError) {
+  auto options = fast_options();
+  options.max_message_bytes = 1024;
+  start(options);
+  auto client = connect(kTokenA);
+  // Over the hub's record limit: SignalR's Close message.
+  client->send({{"type", 1}, {"target", "Subscribe"}, {"arguments", {std::string(1500, 'r')}}});
+  auto close = client->next();
+  ASSERT_TRUE(close);
+  EXPECT_EQ((*close)["type"], 7);
+  EXPECT_EQ((*close)["error"], "Connection closed with an error.");
+
+  // Far over it (beyond twice the limit): the WebSocket layer refuses the frame with 1009.
+  auto huge = connect(kTokenA);
+  ASSERT_FALSE(huge->ws().write(std::string(4096, 'x')));
+  EXPECT_EQ(huge->next(), std::nullopt);
+  EXPECT_EQ(huge->ws().close_reason().code, 1009);
+}
+
+TEST_F(HubTest, ClientCloseMessageEndsTheConnection) {
+  start();
+  auto client = connect(kTokenA);
+  EXPECT_TRUE(eventually([&] { return hub_->connection_count() == 1; }));
+  client->send({{"type", 7}});
+  EXPECT_EQ(client->next(), std::nullopt);
+  EXPECT_TRUE(client->ws().closed_by_server());
+  EXPECT_TRUE(eventually([&] { return hub_->connection_count() == 0; }));
+}
+
+TEST_F(HubTest, SlowConsumerIsClosedAndPublishingGoesOn) {
+  auto options = fast_options();
+  options.max_send_queue_bytes = 64 * 1024;
+  start(options);
+  // The slow client has a tiny receive buffer and does not read; the fast one keeps reading.
+  auto slow = connect(kTokenA, /*receive_buffer_bytes=*/4096);
+  const json payload = {{"blob", std::string(16 * 1024, 'x')}};
+  // Kernel buffers absorb a few MiB before the hub's queue fills; bounded so a bug fails.
+  for (int i = 0; i < 20000 && counter("roomplane_hub_slow_consumer_closes_total") == 0; ++i) {
+    publish("tn_a", "rm_1", RoomEventKind::kRoomUpdated, payload);
+    if (i % 64 == 63)
+      eventually([&] { return counter("roomplane_hub_slow_consumer_closes_total") > 0; }, 20ms);
+  }
+  ASSERT_EQ(counter("roomplane_hub_slow_consumer_closes_total"), 1.0);
+  // The close deadline cuts the connection that never reads its close frame.
+  EXPECT_TRUE(eventually([&] { return hub_->connection_count() == 0; }));
+  EXPECT_GT(counter("roomplane_hub_events_dropped_total", {{"reason", "slow_consumer"}}), 0.0);
+
+  // The tenant's other connections are unaffected.
+  auto fresh = connect(kTokenA);
+  publish("tn_a", "rm_1", RoomEventKind::kRoomUpdated, {{"small", true}});
+  auto event = fresh->next_event();
+  ASSERT_TRUE(event);
+  EXPECT_EQ((*event)["arguments"][0]["small"], true);
+}
+
+TEST_F(HubTest, ShutdownSendsCloseWithAllowReconnect) {
+  start();
+  auto client = connect(kTokenA);
+  EXPECT_TRUE(eventually([&] { return hub_->connection_count() == 1; }));
+  std::thread reader([&] {
+    auto close = client->next();
+    ASSERT_TRUE(close);
+    EXPECT_EQ(*close, json::parse(R"({"type":7,"allowReconnect":true})"));
+    EXPECT_EQ(client->next(), std::nullopt);
+    EXPECT_EQ(client->ws().close_reason().code, 1000);
+  });
+  server_->shutdown();
+  reader.join();
+  EXPECT_EQ(hub_->connection_count(), 0u);
+}
+
+TEST_F(HubTest, PublishAfterStopIsDropped) {
+  start();
+  hub_->stop();
+  publish("tn_a", "rm_1", RoomEventKind::kRoomUpdated);  // must not block or crash
+  EXPECT_EQ(counter("roomplane_hub_events_published_total", {{"target", "RoomUpdated"}}), 1.0);
+}
+
+}  // namespace
+}  // namespace roomplane::realtime
