@@ -1,0 +1,34 @@
+#pragma once
+// The public JSON of rooms (DESIGN.md, "Public contract"): lifecycle strings as Twilio spells
+// them ("in-progress"), RFC 3339 UTC times, tenant-local ids (rm_...) beside the provider's
+// room SID. Pure functions; thread-safe.
+
+#include <nlohmann/json.hpp>
+
+#include "core/clock.h"
+#include "rooms/room.h"
+#include "rooms/room_state.h"
+
+namespace roomplane::rooms {
+
+// The public spelling of room types: "group", "group-small", "peer-to-peer", "go".
+std::string_view public_type_name(video::RoomType type);
+std::optional<video::RoomType> room_type_from_public(std::string_view name);
+
+// RFC 3339 text, or null when unset.
+nlohmann::json time_json(const std::optional<core::TimePoint>& at);
+
+// The room row alone (list items): id, name, type, status, limits, recording flags,
+// provider_room_sid, end_reason and times.
+nlohmann::json room_json(const Room& room);
+// room_json plus what the provider confirmed: participants (every connection, reconnects
+// included, oldest first), recordings and compositions.
+nlohmann::json room_view_json(const RoomView& view);
+
+nlohmann::json participant_json(const ParticipantState& participant);
+
+// Stable public spellings of the provider-confirmed statuses ("in-progress", "connected", ...).
+std::string_view public_status(RecordingStatus status);
+std::string_view public_status(CompositionStatus status);
+
+}  // namespace roomplane::rooms
