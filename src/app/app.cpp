@@ -4,30 +4,80 @@
 
 #include "app/emulator_accounts.h"
 #include "app/emulator_stack.h"
+#include "app/openapi.h"
 #include "app/system_routes.h"
 #include "core/work_pool.h"
+#include "crypto/crypto.h"
 #include "crypto/secret_box.h"
 #include "http/curl_client.h"
 #include "http/server.h"
 #include "observability/log.h"
 #include "observability/metrics.h"
+#include "realtime/dashboard_tokens.h"
+#include "realtime/hub.h"
+#include "realtime/hub_auth.h"
+#include "rooms/room_json.h"
+#include "rooms/room_notifications.h"
+#include "rooms/room_routes.h"
+#include "rooms/room_service.h"
+#include "rooms/tenant_context.h"
 #include "storage/sqlite_database.h"
+#include "storage/sqlite_room_store.h"
 #include "storage/sqlite_tenant_stores.h"
 #include "tenants/tenant_admin.h"
 #include "tenants/tenant_directory.h"
 #include "tenants/tenant_routes.h"
+#include "tokens/access_token.h"
+#include "tokens/identity_policy.h"
 #include "twilio/rest_client.h"
+#include "webhooks/ingestor.h"
+#include "webhooks/webhook_routes.h"
 
 namespace roomplane::app {
 namespace {
 
+core::Result<std::string> load_master_key(const Config& config) {
+  return config.master_key.empty()
+             ? crypto::load_or_create_key_file(config.effective_master_key_file())
+             : crypto::parse_master_key(config.master_key);
+}
+
 core::Result<crypto::SecretBox> load_secret_box(const Config& config) {
-  auto key = config.master_key.empty()
-                 ? crypto::load_or_create_key_file(config.effective_master_key_file())
-                 : crypto::parse_master_key(config.master_key);
+  auto key = load_master_key(config);
   if (!key)
     return std::move(key).take_error();
   return crypto::SecretBox::from_key(std::move(key).value());
+}
+
+// Dashboard tokens get their own key, derived from the master key, so that no token can ever be
+// verified with (or reveal anything about) the key that seals tenant credentials.
+std::string dashboard_token_key(std::string_view master_key) {
+  return crypto::hmac_sha256(master_key, "roomplane/dashboard-tokens/v1");
+}
+
+// Rooms a crash left in `creating` are resolved at start once they are older than any create
+// still in flight could be (the provider client's worst case is about 90 s).
+constexpr std::chrono::minutes kCreatingGrace{2};
+constexpr std::size_t kLiveRoomsSnapshotLimit = 200;
+
+// GetLiveRooms: the tenant's in-progress rooms with participants, recordings and compositions.
+core::Result<nlohmann::json> live_rooms_snapshot(rooms::RoomStore& store,
+                                                 const core::TenantId& tenant) {
+  rooms::RoomListQuery query;
+  query.status = rooms::RoomLifecycle::kInProgress;
+  query.limit = kLiveRoomsSnapshotLimit;
+  auto page = store.list(tenant, query);
+  if (!page)
+    return std::move(page).take_error();
+  auto snapshot = nlohmann::json::array();
+  for (const auto& room : page->rooms) {
+    auto view = store.find(tenant, room.id);
+    if (!view)
+      return std::move(view).take_error();
+    if (*view)
+      snapshot.push_back(rooms::room_view_json(**view));
+  }
+  return snapshot;
 }
 
 core::Result<std::unique_ptr<storage::SqliteDatabase>> open_database(
@@ -63,6 +113,8 @@ struct App::Parts {
   std::unique_ptr<storage::SqliteTenantStore> tenant_store;
   std::unique_ptr<storage::SqliteApiKeyStore> key_store;
   std::unique_ptr<storage::SqliteCredentialStore> credential_store;
+  std::unique_ptr<storage::SqliteRoomStore> room_store;
+  std::unique_ptr<storage::SqliteEventLedger> ledger;
   std::unique_ptr<tenants::TenantDirectory> directory;
   std::unique_ptr<tenants::TenantAdmin> admin;
   std::unique_ptr<core::WorkPool> pool;
@@ -73,6 +125,15 @@ struct App::Parts {
   std::unique_ptr<twilio::TwilioRestClient>
       provider;  // built in start(): needs the emulator's port
   std::string provider_base_url;
+  std::string public_url;  // known once the server is bound (start())
+  std::optional<realtime::DashboardTokens> dashboard_tokens;
+  std::unique_ptr<realtime::TenantHubAuthenticator> hub_auth;
+  std::unique_ptr<realtime::Hub> hub;  // the Notifier
+  std::unique_ptr<webhooks::GroupCommitIngestor> ingestor;
+  std::unique_ptr<tokens::AccessTokenBuilder> token_builder;
+  tokens::IdentityPolicy identity_policy;
+  std::unique_ptr<rooms::ProviderKeyDirectory> key_index;
+  std::unique_ptr<rooms::RoomService> rooms;  // built in start(): needs the provider
   http::Router router;
   std::unique_ptr<http::Server> server;
   std::optional<DemoTenant> demo;
@@ -112,7 +173,15 @@ core::Result<std::unique_ptr<App>> App::create(const Config& config, AppOverride
   }
   p->log = p->logging->logger("app");
 
-  auto secrets = load_secret_box(config);
+  auto master_key = load_master_key(config);
+  if (!master_key)
+    return std::move(master_key).take_error();
+  auto dashboard_tokens =
+      realtime::DashboardTokens::create(dashboard_token_key(*master_key), *p->clock);
+  if (!dashboard_tokens)
+    return std::move(dashboard_tokens).take_error();
+  p->dashboard_tokens.emplace(std::move(dashboard_tokens).value());
+  auto secrets = crypto::SecretBox::from_key(std::move(master_key).value());
   if (!secrets)
     return std::move(secrets).take_error();
   p->secrets.emplace(std::move(secrets).value());
@@ -131,12 +200,33 @@ core::Result<std::unique_ptr<App>> App::create(const Config& config, AppOverride
   p->tenant_store = std::make_unique<storage::SqliteTenantStore>(*p->database);
   p->key_store = std::make_unique<storage::SqliteApiKeyStore>(*p->database);
   p->credential_store = std::make_unique<storage::SqliteCredentialStore>(*p->database);
+  p->room_store = std::make_unique<storage::SqliteRoomStore>(*p->database);
+  p->ledger = std::make_unique<storage::SqliteEventLedger>(*p->database);
   p->directory = std::make_unique<tenants::TenantDirectory>(
       *p->tenant_store, *p->key_store, *p->credential_store, *p->secrets, *p->clock,
       std::chrono::seconds(config.tenant_cache_ttl_seconds), p->metrics);
   p->admin = std::make_unique<tenants::TenantAdmin>(*p->tenant_store, *p->key_store,
                                                     *p->credential_store, *p->secrets, *p->clock);
   p->pool = std::make_unique<core::WorkPool>(db_threads);
+  p->hub_auth = std::make_unique<realtime::TenantHubAuthenticator>(*p->directory, *p->pool,
+                                                                   *p->dashboard_tokens);
+  p->hub = std::make_unique<realtime::Hub>(
+      realtime::HubOptions{}, *p->hub_auth, *p->pool,
+      [store = p->room_store.get()](const core::TenantId& tenant) {
+        return live_rooms_snapshot(*store, tenant);
+      },
+      p->metrics, p->logging->logger("hub"));
+  p->ingestor = std::make_unique<webhooks::GroupCommitIngestor>(*p->ledger, p->metrics,
+                                                                p->logging->logger("webhooks"));
+  p->ingestor->set_on_committed(
+      [hub = p->hub.get()](const rooms::IngestItem& item, const rooms::IngestOutcome& outcome) {
+        for (auto& notification : rooms::notifications_for(item, outcome))
+          hub->publish(std::move(notification));
+      });
+  p->token_builder = std::make_unique<tokens::AccessTokenBuilder>(*p->clock);
+  p->key_index = std::make_unique<rooms::ProviderKeyDirectory>(
+      *p->tenant_store, *p->directory, *p->clock,
+      std::chrono::seconds(config.tenant_cache_ttl_seconds));
   p->http_client = std::make_unique<http::CurlHttpClient>(p->curl_runtime);
   if (config.twilio == TwilioMode::kEmulator) {
     EmulatorStackOptions emulator_options;
@@ -154,6 +244,11 @@ core::Result<std::unique_ptr<App>> App::create(const Config& config, AppOverride
                                                         parts->provider_base_url);
                       }}});
   tenants::add_tenant_routes(p->router, *p->directory, *p->pool);
+  realtime::add_dashboard_token_routes(p->router, *p->directory, *p->pool, *p->dashboard_tokens);
+  p->hub->add_routes(p->router);
+  add_openapi_route(p->router);
+  // The room and webhook routes are added in start(): they need the provider (the emulator's
+  // port) and the public URL (the bound port when none is configured).
 
   http::ServerOptions options;
   options.host = config.listen.host;
@@ -204,10 +299,52 @@ core::Status App::start() {
   p.provider = std::make_unique<twilio::TwilioRestClient>(
       *p.http_client, *p.clock, twilio::real_sleep(), p.metrics, p.logging->logger("twilio"),
       provider_options);
+
+  if (auto s = p.server->bind(); !s)
+    return s;
+  p.public_url = p.config.public_url.empty() ? base_url() : p.config.public_url;
+  while (p.public_url.ends_with('/'))
+    p.public_url.pop_back();
+
+  rooms::TenantContextLookup tenant_context = rooms::directory_tenant_context(*p.directory);
+  if (p.emulator_accounts) {
+    // Tenants created while serving (tenant create on the same database) get an emulator
+    // account on first use, so the embedded defaults work without a restart.
+    tenant_context = [lookup = std::move(tenant_context), accounts = p.emulator_accounts.get()](
+                         const core::TenantId& tenant) -> core::Result<rooms::TenantContext> {
+      auto context = lookup(tenant);
+      if (!context || context->credentials)
+        return context;
+      auto credentials = accounts->ensure(tenant);
+      if (!credentials)
+        return std::move(credentials).take_error();
+      context->credentials = std::move(credentials).value();
+      return context;
+    };
+  }
+  rooms::RoomServiceOptions room_options;
+  room_options.public_url = p.public_url;
+  p.rooms = std::make_unique<rooms::RoomService>(
+      *p.room_store, *p.provider, std::move(tenant_context), p.key_index->index(), *p.token_builder,
+      p.identity_policy, *p.hub, *p.clock, room_options);
+  rooms::add_room_routes(p.router, *p.rooms, *p.directory, *p.pool);
+  webhooks::add_webhook_routes(p.router, *p.directory, *p.pool, *p.ingestor, p.public_url,
+                               p.metrics, p.logging->logger("webhooks"), *p.clock);
+
+  auto recovered = p.rooms->recover_creating(p.clock->now() - kCreatingGrace);
+  if (!recovered)
+    return std::move(recovered).take_error();
+  if (recovered->linked + recovered->failed + recovered->pending > 0) {
+    p.log.warn("rooms_recovered", {{"linked", recovered->linked},
+                                   {"failed", recovered->failed},
+                                   {"pending", recovered->pending}});
+  }
+
+  p.ingestor->start();
   if (auto s = p.server->start(); !s)
     return s;
   p.log.info("started", {{"url", base_url()},
-                         {"public_url", p.config.effective_public_url()},
+                         {"public_url", p.public_url},
                          {"http_threads", p.config.effective_http_threads()},
                          {"db_threads", p.config.effective_db_threads()}});
   return {};
@@ -219,8 +356,10 @@ void App::stop() {
     return;
   p.stopped = true;
   p.log.info("stopping");
-  p.server->shutdown();  // stop accepting, drain in-flight requests
+  p.server->shutdown();  // stop accepting, drain in-flight requests (webhooks wait for commits)
   p.pool->stop();        // finish queued database work
+  p.ingestor->stop();    // commit what is still queued
+  p.hub->stop();         // no more deliveries
   if (p.emulator)
     p.emulator->stop();
   p.database.reset();  // close connections (checkpoints the WAL)
@@ -248,6 +387,18 @@ tenants::TenantAdmin& App::tenant_admin() {
 }
 video::VideoProvider& App::provider() {
   return *parts_->provider;
+}
+std::vector<std::pair<std::string, std::string>> App::routes() const {
+  auto out = parts_->router.routes();
+  for (auto pattern : parts_->router.websocket_routes()) {
+    // "/hubs/rooms/" is an alias of "/hubs/rooms" for clients given a base URL ending in "/".
+    if (pattern.size() > 1 && pattern.ends_with('/'))
+      pattern.pop_back();
+    out.emplace_back("GET", std::move(pattern));  // a WebSocket upgrade is a GET
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
 }
 std::optional<std::string> App::emulator_url() const {
   if (!parts_->emulator)

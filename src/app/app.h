@@ -8,6 +8,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "app/config.h"
 #include "core/clock.h"
@@ -56,6 +58,9 @@ class App {
   observability::MetricsRegistry& metrics();
   tenants::TenantAdmin& tenant_admin();
   video::VideoProvider& provider();  // after start()
+  // Every (method, path pattern) the server routes, WebSocket upgrades as GET, for the OpenAPI
+  // coverage test. Complete after start(): the room and webhook routes are added there.
+  std::vector<std::pair<std::string, std::string>> routes() const;
   // The in-process emulator's base URL (emulator mode, after start()).
   std::optional<std::string> emulator_url() const;
 

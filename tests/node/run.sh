@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Node tests of the Twilio emulator: the official twilio client against it, and OpenAPI
-# conformance of its responses. Run from anywhere:
+# Node tests of the Twilio emulator (the official twilio client against it, and OpenAPI
+# conformance of its responses) and of the real-time hub (the official SignalR client against
+# `roomplane serve`). Run from anywhere:
 #   ROOMPLANE_BIN=/path/to/roomplane bash tests/node/run.sh
 # ROOMPLANE_BIN defaults to ../../build/src/app/roomplane (relative to tests/node).
 # Exits non-zero if any test fails; the last lines are node's TAP summary (# pass / # fail).
@@ -37,7 +38,7 @@ trap 'rm -f "$npm_log"; rm -rf "$work"' EXIT
 # after the run, followed by node's summary again so the last lines are "# pass N" / "# fail N".
 export ROOMPLANE_CONFORMANCE_TABLE="$work/conformance-table.txt"
 set +e
-timeout --kill-after=10 180 node "${node_flags[@]}" twilio_client.test.mjs conformance.test.mjs | tee "$work/tap.txt"
+timeout --kill-after=10 240 node "${node_flags[@]}" twilio_client.test.mjs conformance.test.mjs hub.test.mjs | tee "$work/tap.txt"
 status=${PIPESTATUS[0]}
 set -e
 

@@ -356,8 +356,9 @@ TEST_F(HubTest, EventsCarrySequenceAndReachOnlyTheirTenant) {
   auto a2 = connect(kTokenA2);
   auto b = connect(kTokenB);
 
+  // Publishers write snake_case; the hub speaks camelCase, like ASP.NET Core SignalR.
   publish("tn_a", "rm_1", RoomEventKind::kParticipantJoined,
-          {{"participantSid", "PA1"}, {"identity", "alice"}});
+          {{"participant_sid", "PA1"}, {"identity", "alice"}});
   for (auto* client : {a1.get(), a2.get()}) {
     auto event = client->next_event();
     ASSERT_TRUE(event);
@@ -418,7 +419,8 @@ TEST_F(HubTest, GetLiveRoomsReturnsTheSnapshotWithSequences) {
   {
     std::lock_guard lock(snapshot_mutex_);
     snapshots_["tn_a"] = json::array(
-        {{{"id", "rm_1"}, {"status", "in-progress"}}, {{"id", "rm_9"}, {"status", "in-progress"}}});
+        {{{"id", "rm_1"}, {"status", "in-progress"}, {"participants", {{{"connected_at", 1}}}}},
+         {{"id", "rm_9"}, {"status", "in-progress"}}});
     snapshots_["tn_b"] = json::array({{{"id", "rm_b"}}});
   }
   auto client = connect(kTokenA);
@@ -427,7 +429,8 @@ TEST_F(HubTest, GetLiveRoomsReturnsTheSnapshotWithSequences) {
 
   auto rooms = client->invoke("GetLiveRooms", json::array());
   ASSERT_TRUE(rooms.contains("result")) << rooms.dump();
-  EXPECT_EQ(rooms["result"], json::parse(R"([{"id":"rm_1","status":"in-progress","sequence":1},
+  EXPECT_EQ(rooms["result"], json::parse(R"([{"id":"rm_1","status":"in-progress","sequence":1,
+                                              "participants":[{"connectedAt":1}]},
                             {"id":"rm_9","status":"in-progress","sequence":0}])"));
 
   {
