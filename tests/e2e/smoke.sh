@@ -67,6 +67,18 @@ set +e
 set -e
 check "unknown tenant exits 1" test "$code" = 1
 check "unknown tenant error names the problem" grep -q '"code":"tenant_not_found"' err.txt
+# Rooms and tokens with the embedded defaults: the demo tenant's room goes through the built-in
+# emulator, and the token is for that room.
+room_json=$(curl -s -X POST -H "Authorization: Bearer $demo_key" -d '{"name":"Smoke consultation"}' "$url/v1/rooms")
+room_id=$(jq -r .id <<<"$room_json")
+check "POST /v1/rooms creates an in-progress room" test "$(jq -r .status <<<"$room_json")" = in-progress
+check "the room has a provider room SID" grep -q '^RM' <<<"$(jq -r .provider_room_sid <<<"$room_json")"
+token_json=$(curl -s -X POST -H "Authorization: Bearer $demo_key" -d '{"identity":"dr-lee"}' "$url/v1/rooms/$room_id/tokens")
+check "POST /v1/rooms/{id}/tokens issues a token for the identity" test "$(jq -r .identity <<<"$token_json")" = dr-lee
+check "a bad identity is 422 naming the rule" grep -q '"code":"identity_invalid_start"' \
+  <(curl -s -X POST -H "Authorization: Bearer $demo_key" -d '{"identity":"-x"}' "$url/v1/rooms/$room_id/tokens")
+check "another tenant's room is 404" test "$(status_of -H "Authorization: Bearer $rotated" "$url/v1/rooms/$room_id")" = 404
+check "GET /openapi.json is the contract" test "$(curl -s "$url/openapi.json" | jq -r '.paths | has("/v1/rooms")')" = true
 check "metrics count requests by route" grep -q 'roomplane_http_requests_total{.*route="/v1/tenant"' <(curl -s "$url/metrics")
 check "logs are JSON lines" bash -c "head -n 3 stderr.txt | jq -e . >/dev/null"
 check "logs never contain an API key" bash -c "! grep -q rpk_ stderr.txt"
