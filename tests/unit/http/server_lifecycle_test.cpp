@@ -74,6 +74,35 @@ TEST_F(ServerTest, DrainTimeoutForceClosesAndLateResponderIsHarmless) {
   pool_.stop();  // waits for the handler, whose answer must go nowhere (ASan checks "nowhere")
 }
 
+TEST_F(ServerTest, BindTellsThePortBeforeServingAndStartServesOnIt) {
+  server_ = std::make_unique<Server>(test_options(), router_, metrics_, observability::Logger{});
+  ASSERT_TRUE(server_->bind().ok());
+  const auto port = server_->port();
+  ASSERT_NE(port, 0);
+  ASSERT_TRUE(server_->bind().ok());  // idempotent until start()
+  EXPECT_EQ(server_->port(), port);
+  // Routes added between bind() and start() are served (the composition root does this).
+  router_.add("GET", "/late", inline_handler([](const Request&) {
+                return Response::json(200, {{"late", true}});
+              }));
+  ASSERT_TRUE(server_->start().ok());
+  EXPECT_EQ(server_->port(), port);
+  TestClient client(port);
+  EXPECT_EQ(client.get("/late").result_int(), 200u);
+  EXPECT_FALSE(server_->start().ok());  // once only
+}
+
+TEST_F(ServerTest, ShutdownAfterBindWithoutStartReleasesThePort) {
+  {
+    Server bound(test_options(), router_, metrics_, {});
+    ASSERT_TRUE(bound.bind().ok());
+    const auto port = bound.port();
+    bound.shutdown();
+    TestClient client(port);
+    EXPECT_TRUE(client.connect_error());
+  }
+}
+
 TEST_F(ServerTest, ShutdownIsIdempotentAndSafeBeforeStart) {
   {
     Server never_started(test_options(), router_, metrics_, {});
