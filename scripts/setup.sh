@@ -10,13 +10,27 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   curl ca-certificates clang-format jq
 )
-if [[ "${1:-}" == "--test" ]]; then
+# The build embeds the dashboard's SignalR browser client from npm (web/, below), so node and
+# npm are build dependencies: only installed when no node is on PATH (a newer one may be).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
+for arg in "$@"; do
+  case "$arg" in
+    --test | --bench) ;;
+    *) echo "usage: setup.sh [--test] [--bench]" >&2; exit 2 ;;
+  esac
+done
+if [[ " $* " == *" --bench "* ]]; then
+  # Load generator and the nginx baseline of bench/load.sh.
+  packages+=(wrk nginx-light)
+fi
+if [[ " $* " == *" --test "* ]]; then
   # Sanitizer runtime for the ASan/UBSan build and the tools the tests drive.
   packages+=(libasan8 libubsan1)
-  # Node tests (tests/node): only when no node is on PATH (a newer one may be installed already).
-  if ! command -v node >/dev/null 2>&1; then
-    packages+=(nodejs npm)
-  fi
+  # Browser test of the dashboard (tests/browser): playwright-core drives Debian's Chromium
+  # (no browser download); a font so the screenshot has text.
+  packages+=(chromium fonts-dejavu-core)
 fi
 
 missing=()
@@ -35,4 +49,17 @@ if ((${#missing[@]})); then
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
   echo "setup: all packages present" >&2
+fi
+
+# The dashboard's one third-party file, the official SignalR browser client, comes from the npm
+# package pinned in web/package-lock.json; the build embeds it (src/app/CMakeLists.txt). `npm ci`
+# only when the lock changed since the last install (a stamp in node_modules), so a second run
+# is quick and offline.
+web="$(cd "$(dirname "$0")/.." && pwd)/web"
+if ! cmp -s "$web/package-lock.json" "$web/node_modules/.roomplane-lock-stamp" 2>/dev/null; then
+  echo "setup: npm ci in web/ (the dashboard's SignalR client)" >&2
+  (cd "$web" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
+  cp "$web/package-lock.json" "$web/node_modules/.roomplane-lock-stamp"
+else
+  echo "setup: web/ packages present" >&2
 fi

@@ -5,6 +5,8 @@
 #      (ctest) runs under the sanitizers
 #   3. end-to-end smoke test of that binary (serve, curl, tenant CLI, SIGTERM)
 #   4. node tests: the official twilio package and OpenAPI conformance against the emulator
+#   5. browser test: the coordinator dashboard in Debian's Chromium (playwright-core); its
+#      screenshot is left in tests/browser/artifacts/
 # One sanitized build instead of a plain one plus a sanitized one keeps CI within its time on two
 # cores; the end-to-end and node tests then also run under the sanitizers.
 set -euo pipefail
@@ -31,3 +33,6 @@ bash tests/e2e/smoke.sh build-asan/src/app/roomplane
 
 step "node tests (official twilio client, OpenAPI conformance)"
 ROOMPLANE_BIN="$PWD/build-asan/src/app/roomplane" bash tests/node/run.sh
+
+step "browser test (coordinator dashboard in Chromium)"
+ROOMPLANE_BIN="$PWD/build-asan/src/app/roomplane" bash tests/browser/run.sh

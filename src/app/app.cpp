@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "app/dashboard_routes.h"
 #include "app/emulator_accounts.h"
 #include "app/emulator_stack.h"
 #include "app/openapi.h"
@@ -247,6 +248,7 @@ core::Result<std::unique_ptr<App>> App::create(const Config& config, AppOverride
   realtime::add_dashboard_token_routes(p->router, *p->directory, *p->pool, *p->dashboard_tokens);
   p->hub->add_routes(p->router);
   add_openapi_route(p->router);
+  add_dashboard_routes(p->router);
   // The room and webhook routes are added in start(): they need the provider (the emulator's
   // port) and the public URL (the bound port when none is configured).
 

@@ -161,6 +161,14 @@ int run_cli(int argc, char** argv, const std::map<std::string, std::string>& env
   simulate_cmd->add_option("--api-key-sid", simulate_options.api_key_sid, "its API key SID");
   simulate_cmd->add_option("--api-key-secret", simulate_options.api_key_secret,
                            "its API key secret");
+  auto* via_roomplane = simulate_cmd->add_option(
+      "--roomplane", simulate_options.roomplane_url,
+      "run through Roomplane's API at this URL (e.g. http://127.0.0.1:8080), so its dashboard "
+      "shows the consultation live");
+  auto* api_key = simulate_cmd->add_option("--api-key", simulate_options.api_key,
+                                           "the tenant API key for --roomplane");
+  via_roomplane->needs(api_key);
+  api_key->needs(via_roomplane);
   int pause_ms = 400;
   simulate_cmd->add_option("--pause-ms", pause_ms, "pause between steps in milliseconds")
       ->check(CLI::Range(0, 60000));

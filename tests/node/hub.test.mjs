@@ -11,21 +11,14 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 
 import { HubConnectionBuilder, HttpTransportType, HubConnectionState, LogLevel } from '@microsoft/signalr';
 
-import {
-  roomplaneBin,
-  connectParticipant,
-  disconnectParticipant,
-  DEFAULT_REQUEST_TIMEOUT_MS,
-} from './support/emulator.mjs';
+import { connectParticipant, disconnectParticipant } from './support/emulator.mjs';
+import { api, cli, createRoom as createRoomAt, freePort, startServe } from './support/serve.mjs';
 
 const EVENT_TIMEOUT_MS = 15_000;
 const TARGETS = [
@@ -36,93 +29,6 @@ const TARGETS = [
   'RecordingUpdated',
   'CompositionUpdated',
 ];
-
-// A port that is free right now: the server needs a fixed one, because its public URL (what
-// the emulator calls back) is derived from --listen, and a restart must come back on it.
-async function freePort() {
-  const server = net.createServer();
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function cli(dbUrl, ...args) {
-  const { stdout } = await promisify(execFile)(roomplaneBin(), [...args, '--db', dbUrl], {
-    timeout: 20_000,
-  });
-  return JSON.parse(stdout);
-}
-
-// Starts `roomplane serve` and resolves with { url, emulatorUrl, stop() } once it printed both.
-async function startServe({ dbUrl, port, emulatorPort }) {
-  const child = spawn(
-    roomplaneBin(),
-    [
-      'serve',
-      '--db', dbUrl,
-      '--listen', `127.0.0.1:${port}`,
-      '--emulator-listen', `127.0.0.1:${emulatorPort}`,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let stdout = '';
-  let stderr = '';
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (chunk) => {
-    stderr = (stderr + chunk).slice(-20_000);
-  });
-  child.stdout.setEncoding('utf8');
-  const ready = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => fail(new Error('serve did not start within 20 s')), 20_000);
-    function fail(error) {
-      clearTimeout(timer);
-      child.kill('SIGKILL');
-      reject(new Error(`${error.message}\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }
-    const onEarlyExit = (code, signal) => fail(new Error(`serve exited early (${code}, ${signal})`));
-    child.once('exit', onEarlyExit);
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-      const url = /Roomplane is listening on (http:\/\/\S+)/.exec(stdout);
-      const emulator = /Twilio emulator: (http:\/\/\S+)/.exec(stdout);
-      if (url && emulator && stdout.includes('Stop with')) {
-        clearTimeout(timer);
-        child.removeListener('exit', onEarlyExit);
-        resolve({ url: url[1], emulatorUrl: emulator[1] });
-      }
-    });
-  });
-  return {
-    ...ready,
-    output: () => ({ stdout, stderr }),
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
-
-async function api(baseUrl, key, method, route, body) {
-  const response = await fetch(baseUrl + route, {
-    method,
-    headers: {
-      Authorization: `Bearer ${key}`,
-      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(DEFAULT_REQUEST_TIMEOUT_MS),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : null, text };
-}
 
 // A hub client that records every event it receives and lets a test await one.
 function hubClient(baseUrl, token, { reconnectDelays } = {}) {
@@ -179,17 +85,8 @@ let tenantA;
 let tenantB;
 const clients = [];
 
-async function createRoom(key, name) {
-  const created = await api(server.url, key, 'POST', '/v1/rooms', { name, type: 'group' });
-  assert.equal(created.status, 201, created.text);
-  let room = created.body;
-  // The provider SID may be linked just after the answer; the room's own record tells.
-  for (let i = 0; !room.provider_room_sid && i < 50; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    room = (await api(server.url, key, 'GET', `/v1/rooms/${room.id}`)).body;
-  }
-  assert.ok(room.provider_room_sid, `room ${room.id} never got a provider SID`);
-  return room;
+function createRoom(key, name) {
+  return createRoomAt(server.url, key, { name });
 }
 
 function connected(client) {
