@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git
   libboost-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libsqlite3-dev sqlite3
-  libssl-dev libcurl4-openssl-dev libcli11-dev libtomlplusplus-dev
+  libssl-dev libcurl4-openssl-dev libcli11-dev libtomlplusplus-dev libjemalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   curl ca-certificates clang-format jq
 )

@@ -219,10 +219,13 @@ core::Result<std::unique_ptr<App>> App::create(const Config& config, AppOverride
       p->metrics, p->logging->logger("hub"));
   p->ingestor = std::make_unique<webhooks::GroupCommitIngestor>(*p->ledger, p->metrics,
                                                                 p->logging->logger("webhooks"));
+  // Runs on the ingestor's writer thread, which starts (in start()) after the room service.
   p->ingestor->set_on_committed(
-      [hub = p->hub.get()](const rooms::IngestItem& item, const rooms::IngestOutcome& outcome) {
+      [parts = p.get()](const rooms::IngestItem& item, const rooms::IngestOutcome& outcome) {
+        if (outcome.room_after && outcome.room_after->status != rooms::RoomLifecycle::kInProgress)
+          parts->rooms->forget_room(outcome.room_after->tenant_id, outcome.room_after->id);
         for (auto& notification : rooms::notifications_for(item, outcome))
-          hub->publish(std::move(notification));
+          parts->hub->publish(std::move(notification));
       });
   p->token_builder = std::make_unique<tokens::AccessTokenBuilder>(*p->clock);
   p->key_index = std::make_unique<rooms::ProviderKeyDirectory>(
@@ -329,6 +332,7 @@ core::Status App::start() {
   p.rooms = std::make_unique<rooms::RoomService>(
       *p.room_store, *p.provider, std::move(tenant_context), p.key_index->index(), *p.token_builder,
       p.identity_policy, *p.hub, *p.clock, room_options);
+  p.rooms->set_tenant_context_peek(rooms::directory_tenant_context_cached(*p.directory));
   rooms::add_room_routes(p.router, *p.rooms, *p.directory, *p.pool);
   webhooks::add_webhook_routes(p.router, *p.directory, *p.pool, *p.ingestor, p.public_url,
                                p.metrics, p.logging->logger("webhooks"), *p.clock);

@@ -62,6 +62,10 @@ bool Logger::debug_enabled() const {
   return impl_ && impl_->should_log(spdlog::level::debug);
 }
 
+bool Logger::info_enabled() const {
+  return impl_ && impl_->should_log(spdlog::level::info);
+}
+
 void Logger::write(LogLevel level, std::string_view event, const nlohmann::json& fields) const {
   if (!impl_ || !impl_->should_log(to_spdlog(level)))
     return;

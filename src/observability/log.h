@@ -32,6 +32,7 @@ class Logger {
   void error(std::string_view event, const nlohmann::json& fields = nlohmann::json::object()) const;
 
   bool debug_enabled() const;
+  bool info_enabled() const;  // to skip building fields for a line that would be dropped
 
  private:
   void write(LogLevel level, std::string_view event, const nlohmann::json& fields) const;

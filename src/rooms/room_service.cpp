@@ -233,7 +233,8 @@ RoomService::RoomService(RoomStore& store, video::VideoProvider& provider,
       identity_policy_(identity_policy),
       notifier_(notifier),
       clock_(clock),
-      options_(std::move(options)) {
+      options_(std::move(options)),
+      open_rooms_(clock, options_.room_cache_ttl) {
   while (!options_.public_url.empty() && options_.public_url.back() == '/')
     options_.public_url.pop_back();
 }
@@ -372,6 +373,7 @@ core::Result<RoomView> RoomService::end(const core::TenantId& tenant, const core
   if (!ended)
     return provider_failure(ended.error(), "could not end the room");
   const std::array<RoomEvent, 1> confirmed = {room_ended_event(*ended, clock_.now())};
+  forget_room(tenant, room);  // before the store says ended: no token after this answer
   auto stored =
       store_.apply_confirmed(tenant, room, confirmed, std::string(kEndedByApi), clock_.now());
   if (!stored)
@@ -381,22 +383,68 @@ core::Result<RoomView> RoomService::end(const core::TenantId& tenant, const core
   return stored;
 }
 
+namespace {
+
+std::string room_key(const core::TenantId& tenant, const core::RoomId& room) {
+  std::string key = tenant.value();
+  key += '/';
+  key += room.value();
+  return key;
+}
+
+}  // namespace
+
+void RoomService::set_tenant_context_peek(TenantContextPeek peek) {
+  peek_tenants_ = std::move(peek);
+}
+
+void RoomService::forget_room(const core::TenantId& tenant, const core::RoomId& room) {
+  open_rooms_.erase(room_key(tenant, room));
+}
+
 core::Result<IssuedToken> RoomService::issue_token(const core::TenantId& tenant,
                                                    const core::RoomId& room,
                                                    const std::string& identity,
                                                    std::optional<std::int64_t> ttl_seconds) {
-  auto view = find_room(tenant, room);
-  if (!view)
-    return std::move(view).take_error();
-  if (auto refused = not_in_progress(view->room))
+  // The row alone: the hottest route needs the lifecycle and the name, not the provider state.
+  auto found = store_.find_row(tenant, room);
+  if (!found)
+    return std::move(found).take_error();
+  if (!*found)
+    return core::Error::not_found(std::string(kErrRoomNotFound), "no such room");
+  const Room& row = **found;
+  if (auto refused = not_in_progress(row))
     return *refused;
+  open_rooms_.put(room_key(tenant, room), row);
   auto context = tenants_(tenant);
   if (!context)
     return std::move(context).take_error();
-  if (auto checked = identity_policy_.check(identity, context->settings.reserved_identities);
+  return build_token(row, *context, identity, ttl_seconds);
+}
+
+std::optional<core::Result<IssuedToken>> RoomService::issue_token_cached(
+    const core::TenantId& tenant, const core::RoomId& room, const std::string& identity,
+    std::optional<std::int64_t> ttl_seconds) {
+  if (!peek_tenants_)
+    return std::nullopt;
+  // Only rooms seen in progress are cached, so a cached row never answers 404 or 409: those
+  // answers always come from the store.
+  auto row = open_rooms_.get(room_key(tenant, room));
+  if (!row)
+    return std::nullopt;
+  auto context = peek_tenants_(tenant);
+  if (!context || !context->credentials)
+    return std::nullopt;
+  return build_token(*row, *context, identity, ttl_seconds);
+}
+
+core::Result<IssuedToken> RoomService::build_token(const Room& row, const TenantContext& context,
+                                                   const std::string& identity,
+                                                   std::optional<std::int64_t> ttl_seconds) const {
+  if (auto checked = identity_policy_.check(identity, context.settings.reserved_identities);
       !checked)
     return std::move(checked).take_error();
-  const auto& settings = context->settings;
+  const auto& settings = context.settings;
   // The tenant's bounds, never beyond Twilio's 24 h cap whatever the settings say.
   const std::int64_t max_ttl =
       std::min<std::int64_t>(settings.token_ttl_max_seconds, tokens::kMaxTokenTtl.count());
@@ -408,23 +456,23 @@ core::Result<IssuedToken> RoomService::issue_token(const core::TenantId& tenant,
                                       "ttl_seconds must be between " + std::to_string(min_ttl) +
                                           " and " + std::to_string(max_ttl) + " for this tenant");
   }
-  if (!context->credentials) {
+  if (!context.credentials) {
     return core::Error::conflict(std::string(kErrProviderNotConfigured),
                                  "the tenant has no video provider credentials configured");
   }
   tokens::AccessTokenRequest request;
-  request.account_sid = context->credentials->account_sid;
-  request.api_key_sid = context->credentials->api_key_sid;
-  request.api_key_secret = context->credentials->api_key_secret;
+  request.account_sid = context.credentials->account_sid;
+  request.api_key_sid = context.credentials->api_key_sid;
+  request.api_key_secret = context.credentials->api_key_secret;
   request.identity = identity;
   request.ttl = std::chrono::seconds(ttl);
   // The unique name, not the SID: the room id the tenant knows, and what the provider matches
   // a joining participant's grant against.
-  request.room = view->room.provider_room_name;
+  request.room = row.provider_room_name;
   auto token = token_builder_.build(request);
   if (!token)
     return std::move(token).take_error();
-  return IssuedToken{std::move(token->token), identity, room, token->expires_at, ttl};
+  return IssuedToken{std::move(token->token), identity, row.id, token->expires_at, ttl};
 }
 
 core::Result<RoomView> RoomService::disconnect(const core::TenantId& tenant,

@@ -34,6 +34,7 @@
 #include "core/clock.h"
 #include "core/ids.h"
 #include "core/result.h"
+#include "core/ttl_cache.h"
 #include "realtime/notifier.h"
 #include "rooms/room.h"
 #include "rooms/stores.h"
@@ -83,6 +84,9 @@ struct TenantContext {
   std::optional<tenants::ProviderCredentials> credentials;  // unset: not configured
 };
 using TenantContextLookup = std::function<core::Result<TenantContext>(const core::TenantId&)>;
+// The same from caches only, never blocking: nullopt when not cached (room_service.h's token
+// fast path then falls back to TenantContextLookup on the WorkPool).
+using TenantContextPeek = std::function<std::optional<TenantContext>(const core::TenantId&)>;
 // The tenants whose provider credentials use this provider API key SID (normally one; several
 // tenants may share one provider account). Used to find whose room a participant's access token
 // is for, since that token carries the provider's key SID and no tenant id.
@@ -96,6 +100,10 @@ struct RoomServiceOptions {
   // Two reports naming different speakers within this window of the last accepted change of the
   // room: the later one is dropped (flapping, or a lagging client's stale view).
   std::chrono::milliseconds speaker_debounce{1000};
+  // How long a room seen in progress may answer token requests from memory. Ending a room
+  // through this service, or a provider callback that ends it (forget_room()), drops it at once;
+  // a room ended through another instance can still get tokens for up to this long.
+  std::chrono::milliseconds room_cache_ttl{1000};
 };
 
 // Input of create(), as parsed from the request; unset fields take the defaults below.
@@ -161,6 +169,17 @@ class RoomService {
   core::Result<IssuedToken> issue_token(const core::TenantId& tenant, const core::RoomId& room,
                                         const std::string& identity,
                                         std::optional<std::int64_t> ttl_seconds);
+  // The fast path of issue_token(): answered from caches only (a room seen in progress, the
+  // tenant's settings and credentials), never blocking, so the I/O thread may call it; nullopt
+  // when anything is not cached (then call issue_token() on the WorkPool). Same answers.
+  std::optional<core::Result<IssuedToken>> issue_token_cached(
+      const core::TenantId& tenant, const core::RoomId& room, const std::string& identity,
+      std::optional<std::int64_t> ttl_seconds);
+  // Enables issue_token_cached(). Call before serving.
+  void set_tenant_context_peek(TenantContextPeek peek);
+  // The room left in-progress outside this service (a provider callback): no cached answer for
+  // it any more.
+  void forget_room(const core::TenantId& tenant, const core::RoomId& room);
   // 404 participant_not_found when the provider knows no such participant in the room.
   core::Result<RoomView> disconnect(const core::TenantId& tenant, const core::RoomId& room,
                                     const std::string& identity);
@@ -190,6 +209,9 @@ class RoomService {
   };
 
   core::Result<RoomView> find_room(const core::TenantId& tenant, const core::RoomId& room);
+  core::Result<IssuedToken> build_token(const Room& row, const TenantContext& context,
+                                        const std::string& identity,
+                                        std::optional<std::int64_t> ttl_seconds) const;
   core::Result<video::ProviderCredentials> credentials_of(const core::TenantId& tenant);
   void publish(realtime::RoomEventKind kind, const Room& room, nlohmann::json payload);
 
@@ -206,6 +228,10 @@ class RoomService {
   // The last accepted speaker change per room, for the debounce. Seeded from the store when a
   // room is not in it (after a restart); entries older than the window are pruned when it grows,
   // since the store can always seed them again.
+  TenantContextPeek peek_tenants_;
+  // Rooms seen in progress, by "tenant/room": the token fast path (RoomServiceOptions).
+  core::TtlCache<std::string, Room> open_rooms_;
+
   std::mutex speaking_mutex_;
   std::map<core::RoomId, Speaking> speaking_;
 };

@@ -43,6 +43,10 @@ class RoomStore {
 
   virtual core::Result<std::optional<RoomView>> find(const core::TenantId& tenant,
                                                      const core::RoomId& room) = 0;
+  // The row alone, without the provider state: for hot paths that only need the lifecycle and
+  // names (token issuance), where decoding the state would be most of the cost.
+  virtual core::Result<std::optional<Room>> find_row(const core::TenantId& tenant,
+                                                     const core::RoomId& room) = 0;
   // Looks a room up by the provider's SID (webhooks, dominant-speaker tokens name rooms so).
   virtual core::Result<std::optional<RoomView>> find_by_provider_sid(
       const core::TenantId& tenant, std::string_view provider_room_sid) = 0;

@@ -14,6 +14,18 @@ TenantContextLookup directory_tenant_context(tenants::TenantDirectory& directory
   };
 }
 
+TenantContextPeek directory_tenant_context_cached(const tenants::TenantDirectory& directory) {
+  return [&directory](const core::TenantId& id) -> std::optional<TenantContext> {
+    auto tenant = directory.tenant_cached(id);
+    if (!tenant)
+      return std::nullopt;
+    auto credentials = directory.provider_credentials_cached(id);
+    if (!credentials)
+      return std::nullopt;
+    return TenantContext{tenant->settings, std::move(*credentials)};
+  };
+}
+
 ProviderKeyDirectory::ProviderKeyDirectory(tenants::TenantStore& tenants,
                                            tenants::TenantDirectory& directory,
                                            const core::Clock& clock, std::chrono::milliseconds ttl)

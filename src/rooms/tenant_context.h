@@ -21,6 +21,8 @@ namespace roomplane::rooms {
 
 // Settings and credentials from the directory (both cached there for its TTL).
 TenantContextLookup directory_tenant_context(tenants::TenantDirectory& directory);
+// The same from the directory's caches only (never blocks; nullopt on a miss).
+TenantContextPeek directory_tenant_context_cached(const tenants::TenantDirectory& directory);
 
 // API key SID -> tenants, from a snapshot of every tenant's credentials rebuilt at most once
 // per `ttl`. A key SID not in the snapshot is not looked up again before the TTL passes, so a

@@ -438,6 +438,11 @@ core::Result<std::optional<RoomView>> SqliteRoomStore::find(const core::TenantId
   return find_view(db_, "r.tenant_id = ? AND r.room_id = ?", tenant, room.value());
 }
 
+core::Result<std::optional<Room>> SqliteRoomStore::find_row(const core::TenantId& tenant,
+                                                            const core::RoomId& room) {
+  return db_.read([&](Connection& c) { return load_room(c, kSelectRoom, tenant, room.value()); });
+}
+
 core::Result<std::optional<RoomView>> SqliteRoomStore::find_by_provider_sid(
     const core::TenantId& tenant, std::string_view provider_room_sid) {
   return find_view(db_, "r.tenant_id = ? AND r.provider_room_sid = ?", tenant, provider_room_sid);

@@ -20,6 +20,8 @@ class SqliteRoomStore final : public rooms::RoomStore {
   core::Status insert(const rooms::Room& room) override;
   core::Result<std::optional<rooms::RoomView>> find(const core::TenantId& tenant,
                                                     const core::RoomId& room) override;
+  core::Result<std::optional<rooms::Room>> find_row(const core::TenantId& tenant,
+                                                    const core::RoomId& room) override;
   core::Result<std::optional<rooms::RoomView>> find_by_provider_sid(
       const core::TenantId& tenant, std::string_view provider_room_sid) override;
   core::Result<rooms::RoomPage> list(const core::TenantId& tenant,

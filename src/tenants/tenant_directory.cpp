@@ -88,6 +88,21 @@ core::Result<Tenant> TenantDirectory::tenant(const core::TenantId& id) {
   return **found;
 }
 
+std::optional<Tenant> TenantDirectory::tenant_cached(const core::TenantId& id) const {
+  auto cached = tenant_cache_.get(id);
+  if (cached)
+    count(Cache::kTenant, true);
+  return cached;
+}
+
+std::optional<std::optional<ProviderCredentials>> TenantDirectory::provider_credentials_cached(
+    const core::TenantId& id) const {
+  auto cached = credential_cache_.get(id);
+  if (cached)
+    count(Cache::kProviderCredentials, true);
+  return cached;
+}
+
 core::Result<std::optional<ProviderCredentials>> TenantDirectory::provider_credentials(
     const core::TenantId& id) {
   if (auto cached = credential_cache_.get(id)) {

@@ -43,6 +43,11 @@ class TenantDirectory {
   core::Result<Tenant> tenant(const core::TenantId& id);
   // Blocking on a miss. nullopt when the tenant has no provider credentials configured.
   core::Result<std::optional<ProviderCredentials>> provider_credentials(const core::TenantId& id);
+  // Never block: what the cache holds now, nullopt on a miss (then call the blocking form on
+  // the WorkPool). For request paths that answer on the I/O thread when everything is cached.
+  std::optional<Tenant> tenant_cached(const core::TenantId& id) const;
+  std::optional<std::optional<ProviderCredentials>> provider_credentials_cached(
+      const core::TenantId& id) const;
   // Drops the cached credentials of `id` after this process changed them (other instances
   // still see the change within one TTL).
   void forget_provider_credentials(const core::TenantId& id) { credential_cache_.erase(id); }

@@ -1,5 +1,8 @@
 #include "tenants/tenant_routes.h"
 
+#include <exception>
+#include <optional>
+
 #include "tenants/api_keys.h"
 
 namespace roomplane::tenants {
@@ -20,8 +23,14 @@ http::Response run(const AuthenticatedHandler& handler, const http::Request& req
 
 http::Handler authenticated(TenantDirectory& directory, core::WorkPool& pool,
                             AuthenticatedHandler handler) {
+  return authenticated(directory, pool, std::move(handler), nullptr);
+}
+
+http::Handler authenticated(TenantDirectory& directory, core::WorkPool& pool,
+                            AuthenticatedHandler handler, InlineAuthenticatedHandler fast) {
   auto shared_handler = std::make_shared<const AuthenticatedHandler>(std::move(handler));
-  return [&directory, &pool, shared_handler](http::Request request, http::Responder respond) {
+  return [&directory, &pool, shared_handler, fast = std::move(fast)](http::Request request,
+                                                                     http::Responder respond) {
     const auto header = request.header("Authorization");
     const auto key = header ? bearer_api_key(*header) : std::nullopt;
     if (!key) {
@@ -35,6 +44,20 @@ http::Handler authenticated(TenantDirectory& directory, core::WorkPool& pool,
         return;
       }
       cached = verdict->value();
+      if (fast) {
+        std::optional<http::Response> answered;
+        try {
+          answered = fast(request, *cached);
+        } catch (const std::exception&) {
+          answered.reset();  // the pool path answers (and reports) it properly
+        }
+        if (answered) {
+          answered->headers.emplace_back(std::string(http::kTenantHeader),
+                                         cached->tenant_id.value());
+          respond(std::move(*answered));
+          return;
+        }
+      }
     }
     // The route's work (and, on a cache miss, the key look-up) runs on the pool.
     auto work = [&directory, shared_handler, key = std::string(*key),

@@ -6,6 +6,7 @@
 // and writes to the access log.
 
 #include <functional>
+#include <optional>
 
 #include "core/work_pool.h"
 #include "http/handler.h"
@@ -18,6 +19,15 @@ using AuthenticatedHandler = std::function<http::Response(const http::Request&, 
 
 http::Handler authenticated(TenantDirectory& directory, core::WorkPool& pool,
                             AuthenticatedHandler handler);
+
+// Work that may answer on the I/O thread: it must not block. nullopt means "not from memory";
+// the request then goes to `handler` on the pool like any other.
+using InlineAuthenticatedHandler =
+    std::function<std::optional<http::Response>(const http::Request&, const Principal&)>;
+// As above, with a fast path: when the API key's verdict is cached, `fast` runs first, on the
+// I/O thread, and its answer is sent without a pool hop.
+http::Handler authenticated(TenantDirectory& directory, core::WorkPool& pool,
+                            AuthenticatedHandler handler, InlineAuthenticatedHandler fast);
 
 // Routes of the tenant itself: GET /v1/tenant (who am I, which settings apply).
 void add_tenant_routes(http::Router& router, TenantDirectory& directory, core::WorkPool& pool);

@@ -23,6 +23,12 @@ TEST_F(RoomStoreTest, InsertsAndFindsARoomWithEveryField) {
   EXPECT_EQ((*found)->state.status, rooms::RoomStatus::kUnknown);
   EXPECT_EQ(scalar("SELECT type FROM rooms WHERE room_id = 'rm_1'"), "peer-to-peer");
 
+  auto row = store_->find_row(kTenantA, room.id);
+  ASSERT_TRUE(row.ok()) << row.error().message;
+  ASSERT_TRUE(row->has_value());
+  EXPECT_EQ(describe(**row), describe(room));
+  EXPECT_FALSE(store_->find_row(kTenantA, RoomId("rm_none")).value().has_value());
+
   auto again = store_->insert(room);
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.error().kind, core::ErrorKind::kConflict);
@@ -44,6 +50,7 @@ TEST_F(RoomStoreTest, AnotherTenantsRoomIsNotFoundNotListedAndNotChanged) {
   const auto before = describe(store_->find(kTenantA, RoomId("rm_a")).value()->room);
 
   EXPECT_FALSE(store_->find(kTenantB, RoomId("rm_a")).value().has_value());
+  EXPECT_FALSE(store_->find_row(kTenantB, RoomId("rm_a")).value().has_value());
   EXPECT_FALSE(store_->find_by_provider_sid(kTenantB, "RMA").value().has_value());
   EXPECT_TRUE(store_->list(kTenantB, {}).value().rooms.empty());
 

@@ -417,6 +417,64 @@ TEST_F(RoomServiceTest, TokenIsScopedToTheRoomWithTheTenantsDefaultTtl) {
   EXPECT_EQ(claims->api_key_sid, c.api_key_sid);
 }
 
+TEST_F(RoomServiceTest, CachedTokenPathAnswersOnlyForRoomsSeenInProgressAndNeverAfterEnd) {
+  const auto view = create_room();
+  // Without a peek into the tenant caches there is no fast path at all.
+  EXPECT_FALSE(service_->issue_token_cached(kTenantA, view.room.id, "alice", {}).has_value());
+  bool tenant_cached = false;
+  service_->set_tenant_context_peek([&](const core::TenantId& id) -> std::optional<TenantContext> {
+    if (!tenant_cached)
+      return std::nullopt;
+    return tenants_.at(id);
+  });
+  // The room has not been read yet: not in memory, so the caller must go to the store.
+  EXPECT_FALSE(service_->issue_token_cached(kTenantA, view.room.id, "alice", {}).has_value());
+  ASSERT_TRUE(service_->issue_token(kTenantA, view.room.id, "alice", {}).ok());
+  EXPECT_FALSE(service_->issue_token_cached(kTenantA, view.room.id, "alice", {}).has_value())
+      << "the tenant is not cached";
+  tenant_cached = true;
+
+  auto fast = service_->issue_token_cached(kTenantA, view.room.id, "alice", 600);
+  ASSERT_TRUE(fast.has_value());
+  ASSERT_TRUE(fast->ok()) << fast->error().message;
+  auto slow = service_->issue_token(kTenantA, view.room.id, "alice", 600);
+  EXPECT_EQ(fast->value().token, slow->token);  // same clock, same claims: the same token
+  // The same rules on the fast path.
+  auto bad = service_->issue_token_cached(kTenantA, view.room.id, "-alice", {});
+  ASSERT_TRUE(bad.has_value());
+  EXPECT_EQ(bad->error().code, "identity_invalid_start");
+  // Another tenant never sees this tenant's cached room.
+  EXPECT_FALSE(service_->issue_token_cached(kTenantB, view.room.id, "alice", {}).has_value());
+
+  // Ended through the service: the cache forgets it before the answer, and the store says 409.
+  EXPECT_CALL(provider_, complete_room(_, _))
+      .WillOnce(Invoke([&](const video::ProviderCredentials&, std::string_view sid) {
+        video::RoomInfo info;
+        info.sid = std::string(sid);
+        info.status = video::RoomStatus::kCompleted;
+        info.created_at = clock_.now();
+        info.ended_at = clock_.now();
+        return core::Result<video::RoomInfo>(info);
+      }));
+  ASSERT_TRUE(service_->end(kTenantA, view.room.id).ok());
+  EXPECT_FALSE(service_->issue_token_cached(kTenantA, view.room.id, "alice", {}).has_value());
+  EXPECT_EQ(service_->issue_token(kTenantA, view.room.id, "alice", {}).error().code, kErrRoomEnded);
+}
+
+TEST_F(RoomServiceTest, ForgetRoomStopsTheFastPathAtOnceAndTheTtlBoundsIt) {
+  const auto view = create_room();
+  service_->set_tenant_context_peek(
+      [&](const core::TenantId& id) -> std::optional<TenantContext> { return tenants_.at(id); });
+  ASSERT_TRUE(service_->issue_token(kTenantA, view.room.id, "alice", {}).ok());
+  ASSERT_TRUE(service_->issue_token_cached(kTenantA, view.room.id, "alice", {}).has_value());
+  service_->forget_room(kTenantA, view.room.id);  // e.g. a room-ended callback committed
+  EXPECT_FALSE(service_->issue_token_cached(kTenantA, view.room.id, "alice", {}).has_value());
+
+  ASSERT_TRUE(service_->issue_token(kTenantA, view.room.id, "alice", {}).ok());
+  clock_.advance(1001ms);  // RoomServiceOptions::room_cache_ttl
+  EXPECT_FALSE(service_->issue_token_cached(kTenantA, view.room.id, "alice", {}).has_value());
+}
+
 TEST_F(RoomServiceTest, TokenTtlStaysWithinTenantBoundsAndTwiliosCap) {
   const auto view = create_room();
   auto& settings = tenants_[kTenantA].settings;

@@ -66,6 +66,16 @@ class FakeRoomStore final : public RoomStore {
     return std::optional<RoomView>(it->second);
   }
 
+  core::Result<std::optional<Room>> find_row(const core::TenantId& tenant,
+                                             const core::RoomId& room) override {
+    auto view = find(tenant, room);
+    if (!view)
+      return std::move(view).take_error();
+    if (!*view)
+      return std::optional<Room>();
+    return std::optional<Room>((*view)->room);
+  }
+
   core::Result<std::optional<RoomView>> find_by_provider_sid(const core::TenantId& tenant,
                                                              std::string_view sid) override {
     std::lock_guard lock(mutex_);
