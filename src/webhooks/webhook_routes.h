@@ -8,8 +8,9 @@
 //                               callbacks always are; no I/O spent on anything else)
 //   404 tenant_not_found        the path names no tenant, or one without provider credentials
 //                               (one answer for both: an unauthenticated caller learns nothing
-//                               about which tenants exist). Looked up through the
-//                               TenantDirectory's cache, on the WorkPool, never an I/O thread.
+//                               about which tenants exist). Answered from the
+//                               TenantDirectory's cache on the I/O thread (then the whole check
+//                               runs there: it is CPU only), or looked up on the WorkPool.
 //   403 invalid_signature       X-Twilio-Signature missing, forged or not matching the body.
 //                               Checked against `public_url` + the request target exactly as
 //                               received (path and raw query), never the Host header, so a

@@ -86,6 +86,20 @@ TEST_F(WebhookRoutesTest, ReplayIsANoOpAnswered200) {
   EXPECT_EQ(snapshot(), before);
 }
 
+TEST_F(WebhookRoutesTest, CachedTenantIsAnsweredWithoutThePoolAndAnUncachedOneNeedsIt) {
+  // The first callback looks the tenant up on the pool and leaves its credentials cached.
+  ASSERT_EQ(deliver(tenant_, participant_connected()).status, 200u);
+  pool_.stop();  // from here on, work posted to the pool is dropped (answered 500)
+  auto cached = deliver(tenant_, room_event("room-ended", 9));
+  ASSERT_EQ(cached.status, 200u) << cached.body;  // verified and stored from the I/O thread
+  EXPECT_EQ(outcome(cached), "applied");
+  EXPECT_EQ(ledger_rows(tenant_), 2);
+
+  const auto uncached = new_tenant("Other clinic", testing::kAuthToken);
+  EXPECT_EQ(deliver(uncached, participant_connected()).status, 500u);
+  EXPECT_EQ(ledger_rows(uncached), 0);
+}
+
 TEST_F(WebhookRoutesTest, UnknownEventIsStoredCountedAndAnswered200) {
   auto params = room_event("participant-reconnecting", 7);
   params.emplace_back("ParticipantSid", kParticipantSid);
