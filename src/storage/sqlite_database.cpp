@@ -8,8 +8,16 @@ namespace roomplane::storage {
 namespace {
 
 // FULL: a commit is on disk before we answer. Webhook acknowledgements depend on that.
+// mmap_size: pages are read from the shared OS page cache by memory access instead of one
+// read() per page miss. Profiled under webhook load, the writer spent more time copying pages in
+// read() than in SQLite itself once the ledger outgrew SQLite's default 2 MiB page cache.
+// (Address space only: the memory is the OS page cache the file has anyway.)
 constexpr const char* kConnectionPragmas =
-    "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY;";
+    "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY; "
+    "PRAGMA mmap_size = 1073741824;";
+// The writer also keeps more pages of its own: index pages that every insert touches (the
+// ledger's idempotency keys land all over their index) stay parsed between transactions.
+constexpr const char* kWriterPragmas = "PRAGMA cache_size = -32768;";  // 32 MiB
 
 }  // namespace
 
@@ -36,6 +44,8 @@ core::Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::open(const SqliteO
   if (auto s = db->writer_->exec("PRAGMA journal_mode = WAL;"); !s)
     return std::move(s).take_error();
   if (auto s = db->writer_->exec(kConnectionPragmas); !s)
+    return std::move(s).take_error();
+  if (auto s = db->writer_->exec(kWriterPragmas); !s)
     return std::move(s).take_error();
   for (std::size_t i = 0; i < std::max<std::size_t>(1, options.readers); ++i) {
     auto reader = sqlite::Connection::open(options.path, options.busy_timeout_ms);
