@@ -453,11 +453,13 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
     outbox_->attach(weak_from_this());
     // The WebSocket layer keeps its own timers; the HTTP-phase expiry must not fire under it.
     beast::get_lowest_layer(ws_).expires_never();
-    // Messages are small and written as they happen. With Nagle's algorithm one written while
-    // the previous is unacknowledged waits for the ACK, which a peer that only reads sends
-    // delayed (up to 40 ms on Linux): that wait would land on event delivery latency.
-    beast::error_code nodelay_ignored;
-    beast::get_lowest_layer(ws_).socket().set_option(tcp::no_delay(true), nodelay_ignored);
+    // Server messages are small and written as they happen (hub events). With Nagle's algorithm
+    // one written while the previous is unacknowledged waits for that ACK, which a peer that
+    // only reads sends delayed (up to 40 ms on Linux), so that wait would land on every
+    // delivery behind it. Measured with bench/hub.sh (100 clients, 2,000 events/s): delivery
+    // p50 8.5 -> 2.5 ms, p99 34-49 -> 11-13 ms.
+    beast::error_code nodelay_error;
+    beast::get_lowest_layer(ws_).socket().set_option(tcp::no_delay(true), nodelay_error);
     ws_.set_option(websocket::stream_base::timeout{options_.close_timeout,
                                                    websocket::stream_base::none(), false});
     ws_.set_option(websocket::stream_base::decorator(
