@@ -385,6 +385,13 @@ std::string App::base_url() const {
 const std::optional<DemoTenant>& App::demo_tenant() const {
   return parts_->demo;
 }
+core::Result<std::string> App::dashboard_token(const std::string& tenant_id) const {
+  auto issued =
+      parts_->dashboard_tokens->issue(core::TenantId(tenant_id), realtime::kDashboardTokenMaxTtl);
+  if (!issued)
+    return std::move(issued).take_error();
+  return std::move(issued->token);
+}
 observability::MetricsRegistry& App::metrics() {
   return parts_->metrics;
 }

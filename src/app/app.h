@@ -55,6 +55,9 @@ class App {
   std::uint16_t port() const;
   std::string base_url() const;  // http://host:port as actually bound
   const std::optional<DemoTenant>& demo_tenant() const;
+  // A one-hour dashboard token for `tenant` (what POST /v1/dashboard-tokens gives), so `serve`
+  // can print a dashboard URL that opens without an API key in the browser.
+  core::Result<std::string> dashboard_token(const std::string& tenant_id) const;
   observability::MetricsRegistry& metrics();
   tenants::TenantAdmin& tenant_admin();
   video::VideoProvider& provider();  // after start()

@@ -111,7 +111,16 @@ int serve(const Config& config) {
               << "  demo API key (shown once, stored only as a hash): " << demo->api_key << "\n"
               << "  try:     curl -H 'Authorization: Bearer " << demo->api_key << "' " << url
               << "/v1/tenant\n";
+    if (auto token = (*app)->dashboard_token(demo->tenant_id)) {
+      std::cout << "  dashboard (valid for an hour): " << url << "/#token=" << *token << "\n";
+    }
+    if ((*app)->emulator_url()) {
+      std::cout << "  watch a consultation on it: roomplane simulate --roomplane " << url
+                << " --api-key " << demo->api_key << " --pause-ms 1500\n";
+    }
   } else {
+    std::cout << "  dashboard: " << url
+              << "/ (open it with a token from POST /v1/dashboard-tokens)\n";
     std::cout << "  tenants: roomplane tenant list --db " << config.db_url
               << " (new key: roomplane tenant rotate-key --tenant ID)\n";
   }

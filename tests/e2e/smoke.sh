@@ -29,6 +29,13 @@ url=$(sed -n 's/^Roomplane is listening on \(http[^ ]*\).*/\1/p' stdout.txt)
 demo_key=$(sed -n 's/.*demo API key[^:]*: \(rpk_[a-z2-7]*\).*/\1/p' stdout.txt)
 check "server printed its URL" test -n "$url"
 check "server printed the demo API key" test -n "$demo_key"
+dashboard_token=$(sed -n 's/.*dashboard (valid for an hour): http[^#]*#token=\(rpd_[A-Za-z0-9_.-]*\).*/\1/p' stdout.txt)
+check "server printed a dashboard URL with a token" test -n "$dashboard_token"
+check "GET / is the dashboard page" grep -q '<title>' <(curl -s "$url/")
+check "the printed dashboard token opens the hub" \
+  test "$(status_of -X POST "$url/hubs/rooms/negotiate?negotiateVersion=1&access_token=$dashboard_token")" = 200
+check "a dashboard token is not an API key" \
+  test "$(status_of -H "Authorization: Bearer $dashboard_token" "$url/v1/tenant")" = 401
 check "GET /healthz is 200" test "$(status_of "$url/healthz")" = 200
 check "GET /readyz is 200" test "$(status_of "$url/readyz")" = 200
 check "master key file is mode 600" test "$(stat -c %a data/master.key)" = 600
