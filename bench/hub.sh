@@ -24,9 +24,9 @@
 # state holds all its participants and is rewritten per commit, so with 50 rooms (1,200
 # participants each) ingestion itself falls to a few hundred callbacks/s (bench/README.md).
 #
-# File descriptors: the server holds one per connection and serve does not raise its own
-# limit, so it is started with the soft limit raised to the hard limit (`ulimit -n` below).
-# The client raises its own limit the same way (setrlimit).
+# File descriptors: the server holds one per connection; serve raises its soft limit to the
+# hard limit at start, and so does the client (setrlimit). The check below stops early when the
+# hard limit cannot hold the connections asked for.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build-bench}

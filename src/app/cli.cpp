@@ -1,10 +1,12 @@
 #include "app/cli.h"
 
 #include <csignal>
+#include <cstdint>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
+#include <sys/resource.h>
 
 #include "app/app.h"
 #include "app/emulator_stack.h"
@@ -94,8 +96,25 @@ int run_emulator(const Config& config, std::optional<std::uint64_t> seed) {
   return 0;
 }
 
+// Every hub client and HTTP keep-alive connection holds a descriptor; the usual soft limit of
+// 1024 would cap a dashboard fleet long before memory does (10,000 hub connections take about
+// 80 MB, bench/README.md). Raise the soft limit to the hard one the operator allows; returns it.
+std::uint64_t raise_open_file_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0)
+    return 0;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+      return raised.rlim_cur;
+  }
+  return limit.rlim_cur;
+}
+
 int serve(const Config& config) {
   const auto signals = block_stop_signals();
+  const auto open_files = raise_open_file_limit();
 
   auto app = App::create(config);
   if (!app)
@@ -128,6 +147,7 @@ int serve(const Config& config) {
     std::cout << "  Twilio emulator: " << *emulator
               << " (watch a consultation: roomplane simulate)\n";
   }
+  std::cout << "  open files allowed: " << open_files << " (connections count against it)\n";
   std::cout << "Stop with Ctrl-C or SIGTERM." << std::endl;
 
   wait_for_stop_signal(signals);

@@ -28,6 +28,9 @@ for _ in $(seq 1 100); do grep -q "listening on" stdout.txt 2>/dev/null && break
 url=$(sed -n 's/^Roomplane is listening on \(http[^ ]*\).*/\1/p' stdout.txt)
 demo_key=$(sed -n 's/.*demo API key[^:]*: \(rpk_[a-z2-7]*\).*/\1/p' stdout.txt)
 check "server printed its URL" test -n "$url"
+open_files_soft=$(awk '/^Max open files/ {print $4}' "/proc/$server_pid/limits")
+open_files_hard=$(awk '/^Max open files/ {print $5}' "/proc/$server_pid/limits")
+check "serve raised its open-file soft limit to the hard limit" test "$open_files_soft" = "$open_files_hard"
 check "server printed the demo API key" test -n "$demo_key"
 dashboard_token=$(sed -n 's/.*dashboard (valid for an hour): http[^#]*#token=\(rpd_[A-Za-z0-9_.-]*\).*/\1/p' stdout.txt)
 check "server printed a dashboard URL with a token" test -n "$dashboard_token"
