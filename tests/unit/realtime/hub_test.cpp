@@ -549,7 +549,13 @@ TEST_F(HubTest, SlowConsumerIsClosedAndPublishingGoesOn) {
   EXPECT_TRUE(eventually([&] { return hub_->connection_count() == 0; }));
   EXPECT_GT(counter("roomplane_hub_events_dropped_total", {{"reason", "slow_consumer"}}), 0.0);
 
-  // The tenant's other connections are unaffected.
+  // The tenant's other connections are unaffected. Wait until the hub has dispatched what the
+  // loop queued first: a backlog of 16 KiB events would overflow a new client too.
+  EXPECT_TRUE(eventually([&] {
+    return static_cast<double>(
+               metrics_.histogram("roomplane_hub_dispatch_latency_seconds", "").count()) ==
+           counter("roomplane_hub_events_published_total", {{"target", "RoomUpdated"}});
+  }));
   auto fresh = connect(kTokenA);
   publish("tn_a", "rm_1", RoomEventKind::kRoomUpdated, {{"small", true}});
   auto event = fresh->next_event();
