@@ -75,8 +75,26 @@ core::Result<nlohmann::json> live_rooms_snapshot(rooms::RoomStore& store,
     auto view = store.find(tenant, room.id);
     if (!view)
       return std::move(view).take_error();
-    if (*view)
-      snapshot.push_back(rooms::room_view_json(**view));
+    if (!*view)
+      continue;
+    auto json = rooms::room_view_json(**view);
+    // The current client-reported speaker, so a dashboard that (re)loads shows who is speaking
+    // without waiting for the next change; only while that participant is still connected.
+    auto changes = store.speaker_changes(tenant, room.id);
+    if (!changes)
+      return std::move(changes).take_error();
+    json["dominant_speaker"] = nullptr;
+    if (!changes->empty() && !changes->back().speaker_participant_sid.empty()) {
+      const auto& last = changes->back();
+      const auto& participants = (*view)->state.participants;
+      const auto it = participants.find(last.speaker_participant_sid);
+      if (it != participants.end() && it->second.status == rooms::ParticipantStatus::kConnected) {
+        json["dominant_speaker"] = {{"participant_sid", last.speaker_participant_sid},
+                                    {"identity", last.speaker_identity},
+                                    {"at", core::to_rfc3339(last.at)}};
+      }
+    }
+    snapshot.push_back(std::move(json));
   }
   return snapshot;
 }

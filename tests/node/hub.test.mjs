@@ -187,13 +187,30 @@ test('dashboard token: events of the own tenant only, Subscribe narrows, snapsho
     'tenant A must never receive tenant B events',
   );
 
+  // Bob reports himself as the dominant speaker with his own access token: the event arrives,
+  // and the snapshot carries the room's current speaker (a page reloaded later shows it).
+  const bobToken = await api(server.url, tenantA.api_key, 'POST', `/v1/rooms/${room2.id}/tokens`, {
+    identity: 'bob',
+  });
+  assert.equal(bobToken.status, 201, bobToken.text);
+  const reported = await api(server.url, bobToken.body.token, 'POST',
+    `/v1/rooms/${room2.id}/dominant-speaker`, { speaker_identity: 'bob' });
+  assert.equal(reported.status, 202, reported.text);
+  await dashboard.waitFor(
+    (e) => e.target === 'DominantSpeakerChanged' && e.roomId === room2.id && e.speakerIdentity === 'bob',
+    'DominantSpeakerChanged(bob)',
+  );
+
   // The snapshot: tenant A's live rooms, each with the sequence it reflects; none of B's.
   const rooms = await dashboard.connection.invoke('GetLiveRooms');
   assert.ok(Array.isArray(rooms), `GetLiveRooms returned ${JSON.stringify(rooms)}`);
   const snap1 = rooms.find((r) => r.id === room1.id);
   assert.ok(snap1, `room 1 missing from ${JSON.stringify(rooms)}`);
   assert.ok(snap1.sequence >= left.sequence);
-  assert.ok(rooms.some((r) => r.id === room2.id));
+  const snap2 = rooms.find((r) => r.id === room2.id);
+  assert.ok(snap2, `room 2 missing from ${JSON.stringify(rooms)}`);
+  assert.equal(snap2.dominantSpeaker?.identity, 'bob', JSON.stringify(snap2));
+  assert.ok(snap2.dominantSpeaker?.participantSid?.startsWith('PA'), JSON.stringify(snap2));
   assert.ok(!rooms.some((r) => r.id === roomB.id));
 });
 

@@ -20,8 +20,8 @@
 // progress that follows. Older ended rooms are at GET /v1/rooms?status=completed, which takes an
 // API key, and this page has none on purpose.
 //
-// Who is speaking comes from DominantSpeakerChanged events (the snapshot does not carry it), so
-// after a reload the indicator appears with the next change.
+// Who is speaking comes from the snapshot (dominantSpeaker, while that participant is connected)
+// and then from DominantSpeakerChanged events.
 //
 // Safety: every piece of data reaches the DOM through textContent or setAttribute, never as
 // HTML.
@@ -326,7 +326,9 @@
         error: c.error ?? null,
       });
     }
-    const speaker = previous?.speakerSid;
+    // The snapshot names the current speaker (GetLiveRooms' dominantSpeaker); an older page
+    // state only fills in when it does not.
+    const speaker = room.dominantSpeaker?.participantSid ?? previous?.speakerSid;
     return {
       id: room.id,
       name: room.name ?? '',
