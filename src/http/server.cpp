@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <thread>
 #include <unordered_map>
 #include <utility>
@@ -227,6 +228,11 @@ class ServerCore {
   bool register_websocket(const std::shared_ptr<WsConnection>& connection);
   void unregister_websocket(const WsConnection* connection);
   void record(const AccessRecord& record);
+  struct RequestMetrics {
+    observability::Counter* requests;
+    observability::Histogram* duration;
+  };
+  RequestMetrics request_metrics(const AccessRecord& record);
 
  private:
   enum class Phase { kNew, kBound, kRunning, kStopped };
@@ -270,6 +276,9 @@ class ServerCore {
   std::atomic<bool> stopping_{false};
 
   std::mutex lifecycle_mutex_;  // serialises start() and shutdown()
+  // (method, route pattern, status) -> its metrics; bounded by the routes and statuses used.
+  std::shared_mutex request_metrics_mutex_;
+  std::unordered_map<std::string, RequestMetrics> request_metrics_;
   Phase phase_ = Phase::kNew;
 
   std::mutex mutex_;  // guards sessions_
@@ -1272,18 +1281,35 @@ std::vector<std::shared_ptr<Session>> ServerCore::snapshot_sessions() {
   return out;
 }
 
-void ServerCore::record(const AccessRecord& record) {
+ServerCore::RequestMetrics ServerCore::request_metrics(const AccessRecord& record) {
+  // Label sets are few (method x route pattern x status) and every request needs its pair:
+  // look them up once instead of rendering labels in the registry on every request.
+  std::string key;
+  key.reserve(record.method.size() + record.route.size() + 8);
+  key.append(record.method).append(1, ' ').append(record.route).append(1, ' ');
+  key.append(std::to_string(record.status));
+  {
+    std::shared_lock lock(request_metrics_mutex_);
+    if (auto it = request_metrics_.find(key); it != request_metrics_.end())
+      return it->second;
+  }
   const std::string route(record.route);
-  metrics_
-      .counter(kRequestsTotal, "HTTP requests answered.",
-               {{"method", std::string(record.method)},
-                {"route", route},
-                {"status", std::to_string(record.status)}})
-      .inc();
-  metrics_
-      .histogram(kRequestDuration, "HTTP request latency, first byte to response.",
-                 {{"route", route}})
-      .observe(record.duration_seconds);
+  RequestMetrics found{
+      &metrics_.counter(kRequestsTotal, "HTTP requests answered.",
+                        {{"method", std::string(record.method)},
+                         {"route", route},
+                         {"status", std::to_string(record.status)}}),
+      &metrics_.histogram(kRequestDuration, "HTTP request latency, first byte to response.",
+                          {{"route", route}})};
+  std::unique_lock lock(request_metrics_mutex_);
+  request_metrics_.emplace(std::move(key), found);
+  return found;
+}
+
+void ServerCore::record(const AccessRecord& record) {
+  const auto counted = request_metrics(record);
+  counted.requests->inc();
+  counted.duration->observe(record.duration_seconds);
 
   // The fields cost a dozen allocations per request: skip them when the line is dropped anyway.
   if (record.status < 500 && !logger_.info_enabled())
