@@ -131,6 +131,23 @@ bool is_api_key_sid(std::string_view sid) {
   return is_sid(sid, "SK");
 }
 
+namespace {
+
+ordered_json token_header(const std::optional<std::string>& region) {
+  ordered_json header = ordered_json::object();
+  header["alg"] = "HS256";
+  header["typ"] = "JWT";
+  header["cty"] = kTwilioTokenContentType;
+  if (region)
+    header["twr"] = *region;
+  return header;
+}
+
+}  // namespace
+
+AccessTokenBuilder::AccessTokenBuilder(const core::Clock& clock)
+    : clock_(clock), default_encoded_header_(crypto::base64url_encode(dump(token_header({})))) {}
+
 core::Result<AccessToken> AccessTokenBuilder::build(const AccessTokenRequest& request) const {
   if (auto error = validate(request))
     return std::move(*error);
@@ -147,13 +164,6 @@ core::Result<AccessToken> AccessTokenBuilder::build(const AccessTokenRequest& re
                      "the token is never valid");
     }
   }
-
-  ordered_json header = ordered_json::object();
-  header["alg"] = "HS256";
-  header["typ"] = "JWT";
-  header["cty"] = kTwilioTokenContentType;
-  if (request.region)
-    header["twr"] = *request.region;
 
   ordered_json video = ordered_json::object();
   if (request.room)
@@ -173,8 +183,11 @@ core::Result<AccessToken> AccessTokenBuilder::build(const AccessTokenRequest& re
   payload["iss"] = request.api_key_sid;
   payload["sub"] = request.account_sid;
 
-  std::string signing_input =
-      crypto::base64url_encode(dump(header)) + "." + crypto::base64url_encode(dump(payload));
+  std::string signing_input = request.region
+                                  ? crypto::base64url_encode(dump(token_header(request.region)))
+                                  : default_encoded_header_;
+  signing_input += '.';
+  signing_input += crypto::base64url_encode(dump(payload));
   const std::string signature = crypto::hmac_sha256(request.api_key_secret, signing_input);
   signing_input += ".";
   signing_input += crypto::base64url_encode(signature);
