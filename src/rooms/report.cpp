@@ -258,7 +258,7 @@ json build_session_report(const RoomView& view, std::span<const SpeakerChange> s
     }
     compositions.push_back(
         {{"composition_sid", sid},
-         {"status", public_status(composition.status)},
+         {"status", to_string(composition.status)},
          {"progress_percent", composition.progress_percent},
          {"enqueued_at", time_json(composition.enqueued_at)},
          {"completed_at", time_json(composition.completed_at)},

@@ -55,7 +55,7 @@ json recording_json(const RecordingState& recording) {
 // /v1/compositions/{id}/media with short-lived URLs, never by handing out provider paths.
 json composition_json(const CompositionState& composition) {
   return {{"sid", composition.sid},
-          {"status", public_status(composition.status)},
+          {"status", to_string(composition.status)},
           {"progress_percent", composition.progress_percent},
           {"enqueued_at", time_json(composition.enqueued_at)},
           {"started_at", time_json(composition.started_at)},
@@ -98,20 +98,6 @@ std::string_view public_status(RecordingStatus status) {
       return "failed";
   }
   return "processing";
-}
-
-std::string_view public_status(CompositionStatus status) {
-  switch (status) {
-    case CompositionStatus::kEnqueued:
-      return "enqueued";
-    case CompositionStatus::kProcessing:
-      return "processing";
-    case CompositionStatus::kCompleted:
-      return "completed";
-    case CompositionStatus::kFailed:
-      return "failed";
-  }
-  return "enqueued";
 }
 
 json room_json(const Room& room) {

@@ -27,8 +27,8 @@ nlohmann::json room_view_json(const RoomView& view);
 
 nlohmann::json participant_json(const ParticipantState& participant);
 
-// Stable public spellings of the provider-confirmed statuses ("in-progress", "connected", ...).
+// The public spelling of a recording's status: Twilio's ("processing" while it is written).
+// Compositions use rooms::to_string(CompositionStatus), which already spells them so.
 std::string_view public_status(RecordingStatus status);
-std::string_view public_status(CompositionStatus status);
 
 }  // namespace roomplane::rooms

@@ -283,12 +283,13 @@ void add_webhook_routes(http::Router& router, tenants::TenantDirectory& director
           return;
         }
         auto shared_respond = std::make_shared<http::Responder>(std::move(respond));
+        const core::TenantId tenant(std::string(request.path_param("tenant_id")));
         const auto run = [](const std::shared_ptr<const Context>& ctx_ptr, const http::Request& req,
-                            const std::shared_ptr<http::Responder>& responder, const auto& lookup) {
+                            const std::shared_ptr<http::Responder>& responder,
+                            const core::TenantId& id, const auto& credentials_of) {
           std::optional<http::Response> answer;
           try {
-            const core::TenantId tenant(std::string(req.path_param("tenant_id")));
-            answer = handle(ctx_ptr, req, responder, tenant, lookup(tenant));
+            answer = handle(ctx_ptr, req, responder, id, credentials_of());
           } catch (const std::exception& e) {
             answer = internal_error(*ctx_ptr, req, e.what());
           } catch (...) {
@@ -299,19 +300,17 @@ void add_webhook_routes(http::Router& router, tenants::TenantDirectory& director
         };
         // With the tenant's credentials cached, everything left is CPU (parse, HMAC,
         // queueing for the writer): done here, without a hop to the pool and back.
-        const core::TenantId tenant(std::string(request.path_param("tenant_id")));
         if (auto cached = ctx.directory.provider_credentials_cached(tenant)) {
-          run(shared, request, shared_respond, [&cached](const core::TenantId&) {
+          run(shared, request, shared_respond, tenant, [&cached] {
             return core::Result<std::optional<tenants::ProviderCredentials>>(*cached);
           });
           return;
         }
         // If the pool drops the task (it was stopped), the Responder dies uncalled and
         // the server answers 500, as with http::blocking().
-        ctx.pool.post([shared, request = std::move(request), shared_respond, run] {
-          run(shared, request, shared_respond, [&shared](const core::TenantId& id) {
-            return shared->directory.provider_credentials(id);
-          });
+        ctx.pool.post([shared, request = std::move(request), shared_respond, run, tenant] {
+          run(shared, request, shared_respond, tenant,
+              [&] { return shared->directory.provider_credentials(tenant); });
         });
       });
 }
