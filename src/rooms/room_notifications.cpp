@@ -4,6 +4,8 @@
 #include <type_traits>
 #include <variant>
 
+#include "rooms/room_json.h"
+
 namespace roomplane::rooms {
 namespace {
 
@@ -50,9 +52,10 @@ struct Translate {
   void operator()(const ParticipantUpdated&) {}
   void operator()(const TrackChanged&) {}
   void operator()(const RecordingChanged& c) {
-    add(realtime::RoomEventKind::kRecordingUpdated, {{"recording_sid", c.recording_sid},
-                                                     {"status", to_string(c.status)},
-                                                     {"recording", room.recording}});
+    add(realtime::RoomEventKind::kRecordingUpdated,
+        {{"recording_sid", c.recording_sid},
+         {"status", public_status(c.status)},  // the REST spelling
+         {"recording", room.recording}});
   }
   void operator()(const CompositionChanged& c) {
     add(realtime::RoomEventKind::kCompositionUpdated, {{"composition_sid", c.composition_sid},

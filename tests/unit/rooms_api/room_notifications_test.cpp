@@ -41,7 +41,7 @@ TEST(RoomNotifications, OneNotificationPerObservableChangeInOrder) {
       TrackChanged{"PA1", "MT1"},
       ParticipantUpdated{"PA1"},
       ParticipantLeft{"PA2", "bob"},
-      RecordingChanged{"RT1", RecordingStatus::kCompleted},
+      RecordingChanged{"RT1", RecordingStatus::kStarted},
       CompositionChanged{"CJ1", CompositionStatus::kProcessing, 40},
       CompositionHookFailed{"HK1", "boom"},
   };
@@ -55,7 +55,7 @@ TEST(RoomNotifications, OneNotificationPerObservableChangeInOrder) {
   EXPECT_EQ(out[2].kind, RoomEventKind::kParticipantLeft);
   EXPECT_EQ(out[2].payload["identity"], "bob");
   EXPECT_EQ(out[3].kind, RoomEventKind::kRecordingUpdated);
-  EXPECT_EQ(out[3].payload["status"], "completed");
+  EXPECT_EQ(out[3].payload["status"], "processing");  // the REST spelling, not "started"
   EXPECT_EQ(out[3].payload["recording"], true);
   EXPECT_EQ(out[4].kind, RoomEventKind::kCompositionUpdated);
   EXPECT_EQ(out[4].payload["progress_percent"], 40);
