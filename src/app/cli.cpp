@@ -145,7 +145,8 @@ int serve(const Config& config) {
   }
   if (const auto emulator = (*app)->emulator_url()) {
     std::cout << "  Twilio emulator: " << *emulator
-              << " (watch a consultation: roomplane simulate)\n";
+              << " (a consultation on the emulator alone: roomplane simulate --emulator "
+              << *emulator << ")\n";
   }
   std::cout << "  open files allowed: " << open_files << " (connections count against it)\n";
   std::cout << "Stop with Ctrl-C or SIGTERM." << std::endl;
