@@ -8,9 +8,11 @@
 #include <nlohmann/json.hpp>
 #include <sys/resource.h>
 
+#include "alerts/signature.h"
 #include "app/app.h"
 #include "app/emulator_stack.h"
 #include "app/simulate.h"
+#include "crypto/secret_box.h"
 #include "http/curl_client.h"
 #include "observability/log.h"
 #include "observability/metrics.h"
@@ -232,7 +234,18 @@ int run_cli(int argc, char** argv, const std::map<std::string, std::string>& env
   twilio_cmd->add_option("--api-key-sid", api_key_sid, "API Key SID (SK...)")->required();
   twilio_cmd->add_option("--api-key-secret", api_key_secret, "API Key secret")->required();
   twilio_cmd->add_option("--auth-token", auth_token, "Auth Token (signs webhooks)")->required();
-  for (auto* cmd : {create_cmd, list_cmd, rotate_cmd, revoke_cmd, twilio_cmd}) {
+  auto* configure_cmd = tenant_cmd->add_subcommand(
+      "configure",
+      "change the tenant's alert URL and composition defaults (unset options keep their value); "
+      "prints the settings and the alert signing secret");
+  configure_cmd->add_option("--tenant", tenant_id, "tenant id")->required();
+  std::optional<std::string> alert_url, composition_layout, composition_format;
+  configure_cmd->add_option("--alert-url", alert_url,
+                            "where signed alerts are POSTed: an http:// or https:// URL; \"\" "
+                            "turns alerts off");
+  configure_cmd->add_option("--composition-layout", composition_layout, "grid or audio_only");
+  configure_cmd->add_option("--composition-format", composition_format, "mp4 or webm");
+  for (auto* cmd : {create_cmd, list_cmd, rotate_cmd, revoke_cmd, twilio_cmd, configure_cmd}) {
     add_setting_flags(*cmd, flags, {"db", "master_key_file", "log_level"});
   }
 
@@ -332,6 +345,23 @@ int run_cli(int argc, char** argv, const std::map<std::string, std::string>& env
       return fail(s.error());
     print({{"tenant_id", tenant_id},
            {"provider", {{"configured", true}, {"account_sid", account_sid}}}});
+    return 0;
+  }
+  if (configure_cmd->parsed()) {
+    auto updated = admin.update_settings(core::TenantId(tenant_id),
+                                         {alert_url, composition_layout, composition_format});
+    if (!updated)
+      return fail(updated.error());
+    // The same master key AdminContext::open just loaded (or created).
+    auto master_key = config->master_key.empty()
+                          ? crypto::load_or_create_key_file(config->effective_master_key_file())
+                          : crypto::parse_master_key(config->master_key);
+    if (!master_key)
+      return fail(master_key.error());
+    print({{"tenant_id", updated->id.value()},
+           {"name", updated->name},
+           {"settings", updated->settings.to_json()},
+           {"alert_signing_secret", alerts::signing_secret(*master_key, updated->id)}});
     return 0;
   }
   return kExitUsage;

@@ -166,10 +166,87 @@ constexpr std::string_view kLeanLedger = R"sql(
 DROP INDEX events_by_room;
 )sql";
 
+// The recording pipeline (issue 6): compositions as jobs claimed with leases, the rooms that
+// wait for one, the reconciler's round-robin, signed alerts as a durable outbox, and the audit
+// of media downloads. Every worker query reads a partial index that holds only its due work,
+// so a cycle costs the same with 1,000 or 100,000 ended rooms in history.
+constexpr std::string_view kRecordingPipeline = R"sql(
+-- A room "wants" a composition when recording was ever on (at creation or mid-room).
+ALTER TABLE rooms ADD COLUMN ever_recorded INTEGER NOT NULL DEFAULT 0;
+-- Set once a composition row exists for the room, in the same transaction that inserts it.
+ALTER TABLE rooms ADD COLUMN composition_enqueued INTEGER NOT NULL DEFAULT 0;
+-- When the reconciler last compared the room with the provider (NULL: never, sorts first).
+ALTER TABLE rooms ADD COLUMN reconciled_at INTEGER;
+UPDATE rooms SET ever_recorded = 1 WHERE record = 1 OR recording = 1;
+UPDATE rooms SET composition_enqueued = 1
+  WHERE EXISTS (SELECT 1 FROM compositions c
+                WHERE c.tenant_id = rooms.tenant_id AND c.room_id = rooms.room_id);
+CREATE INDEX rooms_awaiting_composition ON rooms (ended_at)
+  WHERE status = 'completed' AND ever_recorded = 1 AND composition_enqueued = 0;
+CREATE INDEX rooms_to_reconcile ON rooms (reconciled_at) WHERE status = 'in-progress';
+
+ALTER TABLE compositions ADD COLUMN provider_room_sid TEXT NOT NULL DEFAULT '';
+ALTER TABLE compositions ADD COLUMN layout TEXT NOT NULL DEFAULT 'grid';
+ALTER TABLE compositions ADD COLUMN format TEXT NOT NULL DEFAULT 'mp4';
+ALTER TABLE compositions ADD COLUMN recorded_duration_seconds INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE compositions ADD COLUMN next_attempt_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE compositions ADD COLUMN started_at INTEGER;   -- the provider accepted the job
+ALTER TABLE compositions ADD COLUMN stalled_at INTEGER;
+ALTER TABLE compositions ADD COLUMN failed_at INTEGER;
+ALTER TABLE compositions ADD COLUMN size_bytes INTEGER;
+ALTER TABLE compositions ADD COLUMN duration_seconds INTEGER;
+-- A stalled composition may still finish, so it stays live: no second one while it is.
+DROP INDEX compositions_live_per_room;
+CREATE UNIQUE INDEX compositions_live_per_room ON compositions (tenant_id, room_id)
+  WHERE status IN ('pending', 'enqueued', 'processing', 'stalled');
+CREATE UNIQUE INDEX compositions_by_provider_sid ON compositions (tenant_id, provider_composition_sid)
+  WHERE provider_composition_sid IS NOT NULL;
+CREATE INDEX compositions_to_start ON compositions (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX compositions_to_track ON compositions (next_attempt_at)
+  WHERE status IN ('enqueued', 'processing', 'stalled');
+DROP INDEX compositions_by_status;
+CREATE INDEX compositions_by_status ON compositions (tenant_id, status, created_at, composition_id);
+CREATE INDEX compositions_by_created ON compositions (tenant_id, created_at, composition_id);
+
+-- Signed alerts to a tenant's alert URL, written in the transaction that decides them and
+-- delivered (with retries) by the alert dispatcher. alert_id is derived from the cause, so the
+-- same cause never alerts twice.
+CREATE TABLE alerts (
+  alert_id          TEXT    NOT NULL PRIMARY KEY,
+  tenant_id         TEXT    NOT NULL,
+  kind              TEXT    NOT NULL,  -- composition.stalled | composition.failed
+  subject_id        TEXT    NOT NULL,  -- the composition id
+  body              TEXT    NOT NULL,  -- the JSON POSTed, fixed so every retry sends the same bytes
+  status            TEXT    NOT NULL,  -- pending | delivered | abandoned | skipped
+  attempts          INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at   INTEGER NOT NULL,
+  last_error        TEXT,
+  lease_owner       TEXT,
+  lease_expires_at  INTEGER,
+  created_at        INTEGER NOT NULL,
+  delivered_at      INTEGER
+);
+CREATE INDEX alerts_due ON alerts (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX alerts_by_tenant ON alerts (tenant_id, created_at);
+
+-- Who fetched a composition's media, and when (GET /v1/compositions/{id}/media).
+CREATE TABLE media_access_log (
+  access_id       INTEGER PRIMARY KEY,
+  tenant_id       TEXT    NOT NULL,
+  composition_id  TEXT    NOT NULL,
+  api_key_id      TEXT    NOT NULL,  -- the caller's key: who
+  remote_address  TEXT    NOT NULL,
+  user_agent      TEXT    NOT NULL,
+  accessed_at     INTEGER NOT NULL
+);
+CREATE INDEX media_access_by_composition ON media_access_log (tenant_id, composition_id, accessed_at);
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "0001_initial", kInitialSchema},
     Migration{2, "0002_room_state", kRoomState},
     Migration{3, "0003_lean_ledger", kLeanLedger},
+    Migration{4, "0004_recording_pipeline", kRecordingPipeline},
 };
 
 }  // namespace

@@ -24,7 +24,10 @@ nlohmann::json TenantSettings::to_json() const {
   return {{"token_ttl_min_seconds", token_ttl_min_seconds},
           {"token_ttl_max_seconds", token_ttl_max_seconds},
           {"token_ttl_default_seconds", token_ttl_default_seconds},
-          {"reserved_identities", reserved_identities}};
+          {"reserved_identities", reserved_identities},
+          {"composition_layout", composition_layout},
+          {"composition_format", composition_format},
+          {"alert_url", alert_url}};
 }
 
 core::Result<TenantSettings> TenantSettings::from_json(const nlohmann::json& json) {
@@ -54,6 +57,31 @@ core::Result<TenantSettings> TenantSettings::from_json(const nlohmann::json& jso
       }
       s.reserved_identities.push_back(w.get<std::string>());
     }
+  }
+  const auto read_string = [&](const char* key, std::string& out) -> core::Status {
+    if (!json.contains(key))
+      return {};
+    if (!json[key].is_string())
+      return settings_error(std::string(key) + " must be a string");
+    out = json[key].get<std::string>();
+    return {};
+  };
+  for (auto [key, out] : {std::pair{"composition_layout", &s.composition_layout},
+                          std::pair{"composition_format", &s.composition_format},
+                          std::pair{"alert_url", &s.alert_url}}) {
+    if (auto read = read_string(key, *out); !read)
+      return std::move(read).take_error();
+  }
+  if (s.composition_layout != "grid" && s.composition_layout != "audio_only")
+    return settings_error("composition_layout must be \"grid\" or \"audio_only\"");
+  if (s.composition_format != "mp4" && s.composition_format != "webm")
+    return settings_error("composition_format must be \"mp4\" or \"webm\"");
+  if (!s.alert_url.empty() &&
+      ((!s.alert_url.starts_with("http://") && !s.alert_url.starts_with("https://")) ||
+       s.alert_url.size() > 2048 || std::any_of(s.alert_url.begin(), s.alert_url.end(), [](char c) {
+         return static_cast<unsigned char>(c) <= ' ';
+       }))) {
+    return settings_error("alert_url must be an http:// or https:// URL without spaces");
   }
   if (s.token_ttl_min_seconds < 1 || s.token_ttl_max_seconds > kTwilioMaxTokenTtlSeconds ||
       s.token_ttl_min_seconds > s.token_ttl_max_seconds ||

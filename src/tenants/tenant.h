@@ -21,6 +21,13 @@ struct TenantSettings {
   std::int64_t token_ttl_default_seconds = 3600;
   // Identities this tenant reserves in addition to the built-in blocklist (case-insensitive).
   std::vector<std::string> reserved_identities;
+  // How recorded rooms are composed (video::CompositionLayout / CompositionFormat spellings):
+  // "grid" or "audio_only"; "mp4" or "webm".
+  std::string composition_layout = "grid";
+  std::string composition_format = "mp4";
+  // Where signed alerts (a stalled or failed composition) are POSTed; empty: alerts are only
+  // logged and counted. http:// or https:// URL.
+  std::string alert_url;
 
   nlohmann::json to_json() const;
   // Unknown fields are ignored; present fields are type- and range-checked.

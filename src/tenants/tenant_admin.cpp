@@ -115,4 +115,28 @@ core::Status TenantAdmin::set_provider_credentials(const core::TenantId& tenant,
   return credentials_.save(tenant, sealed);
 }
 
+core::Result<Tenant> TenantAdmin::update_settings(const core::TenantId& tenant,
+                                                  const SettingsUpdate& update) {
+  auto found = tenants_.find(tenant);
+  if (!found)
+    return std::move(found).take_error();
+  if (!*found)
+    return core::Error::not_found("tenant_not_found", "no tenant with id " + tenant.value());
+  Tenant updated = std::move(**found);
+  auto json = updated.settings.to_json();
+  if (update.alert_url)
+    json["alert_url"] = *update.alert_url;
+  if (update.composition_layout)
+    json["composition_layout"] = *update.composition_layout;
+  if (update.composition_format)
+    json["composition_format"] = *update.composition_format;
+  auto checked = TenantSettings::from_json(json);
+  if (!checked)
+    return std::move(checked).take_error();
+  if (auto s = tenants_.update_settings(tenant, *checked, clock_.now()); !s)
+    return std::move(s).take_error();
+  updated.settings = std::move(checked).value();
+  return updated;
+}
+
 }  // namespace roomplane::tenants

@@ -2,6 +2,7 @@
 // Operator actions on tenants: what `roomplane tenant ...` runs. Blocking (store I/O); used by
 // the CLI and by the server's first-start demo tenant. Thread-safe if the stores are.
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,20 @@ class TenantAdmin {
   core::Status revoke_key(const core::TenantId& tenant, const core::ApiKeyId& key);
   core::Status set_provider_credentials(const core::TenantId& tenant,
                                         const ProviderCredentials& credentials);
+
+  // The settings `roomplane tenant configure` changes; unset fields keep their stored value.
+  // An empty alert_url clears it (alerts are then only logged and counted).
+  struct SettingsUpdate {
+    std::optional<std::string> alert_url;
+    std::optional<std::string> composition_layout;  // "grid" | "audio_only"
+    std::optional<std::string> composition_format;  // "mp4" | "webm"
+  };
+  // Applies `update` to the stored settings, checks the result as TenantSettings::from_json
+  // does (kInvalidArgument "invalid_tenant_settings", nothing stored) and stores it; returns the
+  // tenant as now stored. not_found "tenant_not_found" for an unknown tenant. Read-modify-write:
+  // two concurrent updates of one tenant may lose one (operators, not request paths, call it).
+  // Running servers see the change when their tenant cache entry expires.
+  core::Result<Tenant> update_settings(const core::TenantId& tenant, const SettingsUpdate& update);
 
  private:
   core::Status require_tenant(const core::TenantId& tenant);

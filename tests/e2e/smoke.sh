@@ -72,6 +72,17 @@ check "auth token is not on disk in clear" bash -c "! grep -q f00dfacef00dfacef0
 sleep 1.1
 check "provider shows as configured" \
   test "$(curl -s -H "Authorization: Bearer $rotated" "$url/v1/tenant" | jq -r .provider.configured)" = true
+configured=$("$bin" tenant configure --tenant "$tenant" --alert-url https://clinic.example/hooks \
+  --composition-format webm)
+check "tenant configure prints the changed settings" \
+  test "$(jq -r '[.settings.alert_url, .settings.composition_format, .settings.composition_layout] | join(" ")' <<<"$configured")" = "https://clinic.example/hooks webm grid"
+check "tenant configure prints a hex alert signing secret" \
+  grep -Eq '^[0-9a-f]{64}$' <<<"$(jq -r .alert_signing_secret <<<"$configured")"
+set +e
+"$bin" tenant configure --tenant "$tenant" --composition-layout mosaic >/dev/null 2>err.txt; code=$?
+set -e
+check "an invalid tenant setting exits 1 naming it" \
+  bash -c "test $code = 1 && grep -q '\"code\":\"invalid_tenant_settings\"' err.txt"
 set +e
 "$bin" tenant rotate-key --tenant tn_nope >/dev/null 2>err.txt; code=$?
 set -e
