@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "crypto/crypto.h"
+#include "rooms/confirmed_events.h"
 #include "rooms/report.h"
 #include "rooms/room_json.h"
 #include "tokens/access_token_verifier.h"
@@ -66,54 +67,6 @@ bool is_clean_text(std::string_view text) {
 
 video::ProviderCredentials video_credentials(const tenants::ProviderCredentials& c) {
   return {c.account_sid, c.api_key_sid, c.api_key_secret};
-}
-
-// Derived events: what a provider answer confirms, in the words callbacks use, so the store
-// folds them exactly like the callbacks that will follow (which then change nothing).
-RoomEvent room_created_event(const video::RoomInfo& info) {
-  RoomEvent event;
-  event.type = RoomEventType::kRoomCreated;
-  event.raw_name = "room-created";
-  event.room_sid = info.sid;
-  event.room_name = info.unique_name;
-  event.occurred_at = info.created_at;
-  return event;
-}
-
-RoomEvent room_ended_event(const video::RoomInfo& info, core::TimePoint now) {
-  RoomEvent event;
-  event.type = RoomEventType::kRoomEnded;
-  event.raw_name = "room-ended";
-  event.room_sid = info.sid;
-  event.room_name = info.unique_name;
-  event.occurred_at = info.ended_at.value_or(now);
-  event.room_duration_seconds = info.duration_seconds;
-  event.room_failed = info.status == video::RoomStatus::kFailed;
-  return event;
-}
-
-std::vector<RoomEvent> participant_events(const video::ParticipantInfo& info,
-                                          const std::string& room_name, core::TimePoint now) {
-  std::vector<RoomEvent> events;
-  RoomEvent base;
-  base.room_sid = info.room_sid;
-  base.room_name = room_name;
-  base.participant_sid = info.sid;
-  base.participant_identity = info.identity;
-  if (info.connected_at) {
-    RoomEvent connected = base;
-    connected.type = RoomEventType::kParticipantConnected;
-    connected.raw_name = "participant-connected";
-    connected.occurred_at = *info.connected_at;
-    events.push_back(std::move(connected));
-  }
-  RoomEvent disconnected = std::move(base);
-  disconnected.type = RoomEventType::kParticipantDisconnected;
-  disconnected.raw_name = "participant-disconnected";
-  disconnected.occurred_at = info.disconnected_at.value_or(now);
-  disconnected.participant_duration_seconds = info.duration_seconds;
-  events.push_back(std::move(disconnected));
-  return events;
 }
 
 // 409 for a room that is not in progress, nullopt when it is.

@@ -34,6 +34,12 @@ struct RoomPage {
   std::optional<std::string> next_cursor;  // set when more rooms follow
 };
 
+// An in-progress room due for comparison with the provider (reconciler/reconciler.h).
+struct ReconcileCandidate {
+  Room room;                                     // in progress, with a provider SID
+  std::optional<core::TimePoint> reconciled_at;  // last compared; unset: never
+};
+
 class RoomStore {
  public:
   virtual ~RoomStore() = default;
@@ -83,6 +89,16 @@ class RoomStore {
   // Rooms still kCreating whose created_at is before `before`, oldest first, for recovery.
   virtual core::Result<std::vector<Room>> list_creating(core::TimePoint before,
                                                         std::size_t limit) = 0;
+
+  // In-progress rooms with a provider SID that were never compared with the provider or last
+  // compared before `reconciled_before` (the caller passes now minus its minimum age), least
+  // recently compared first (never first), across tenants, at most `limit`.
+  virtual core::Result<std::vector<ReconcileCandidate>> list_to_reconcile(
+      core::TimePoint reconciled_before, std::size_t limit) = 0;
+  // Records that the room was compared with the provider at `now` (bookkeeping only: the row's
+  // updated_at is not touched). kNotFound for an unknown room.
+  virtual core::Status mark_reconciled(const core::TenantId& tenant, const core::RoomId& room,
+                                       core::TimePoint now) = 0;
 
   // Client-reported dominant speaker changes, stored apart from provider-confirmed state.
   virtual core::Status add_speaker_change(const core::TenantId& tenant,

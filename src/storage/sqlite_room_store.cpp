@@ -368,8 +368,8 @@ core::Status SqliteRoomStore::insert(const Room& room) {
     static const std::string kSql =
         "INSERT INTO rooms (tenant_id, room_id, provider_room_sid, name, type, max_participants, "
         "record, recording, empty_room_timeout_minutes, provider_room_name, status, end_reason, "
-        "created_at, updated_at, started_at, ended_at) "
-        "VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, NULL, NULL) "
+        "created_at, updated_at, started_at, ended_at, ever_recorded) "
+        "VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, NULL, NULL, ?6 OR ?7) "
         "ON CONFLICT (tenant_id, room_id) DO NOTHING";
     auto stmt = c.prepare(kSql);
     if (!stmt)
@@ -599,7 +599,8 @@ core::Status SqliteRoomStore::set_recording(const core::TenantId& tenant, const 
                                             bool recording, core::TimePoint now) {
   return db_.write([&](Connection& c) -> core::Status {
     static const std::string kSql =
-        "UPDATE rooms SET recording = ?, updated_at = ? WHERE tenant_id = ? AND room_id = ?";
+        "UPDATE rooms SET recording = ?1, ever_recorded = (ever_recorded OR ?1), updated_at = ?2 "
+        "WHERE tenant_id = ?3 AND room_id = ?4";
     auto stmt = c.prepare(kSql);
     if (!stmt)
       return std::move(stmt).take_error();
@@ -627,6 +628,54 @@ core::Result<std::vector<Room>> SqliteRoomStore::list_creating(core::TimePoint b
       return std::move(stmt).take_error();
     (*stmt)->bind(1, to_millis(before)).bind(2, static_cast<std::int64_t>(limit));
     return read_rooms(**stmt, limit);
+  });
+}
+
+core::Result<std::vector<rooms::ReconcileCandidate>> SqliteRoomStore::list_to_reconcile(
+    core::TimePoint reconciled_before, std::size_t limit) {
+  return db_.read([&](Connection& c) -> core::Result<std::vector<rooms::ReconcileCandidate>> {
+    // Walks the partial index rooms_to_reconcile (spelled like its WHERE) in reconciled_at
+    // order, NULLs (never reconciled) first, and stops after `limit` rows: at worst it reads
+    // every in-progress room, never the ended history (the contract test checks the plan).
+    static const std::string kSql =
+        "SELECT " + kRoomColumns +
+        ", r.reconciled_at FROM rooms r "
+        "WHERE r.status = 'in-progress' AND r.provider_room_sid IS NOT NULL "
+        "AND (r.reconciled_at IS NULL OR r.reconciled_at < ?1) "
+        "ORDER BY r.reconciled_at LIMIT ?2";
+    auto stmt = c.prepare(kSql);
+    if (!stmt)
+      return std::move(stmt).take_error();
+    (*stmt)->bind(1, to_millis(reconciled_before)).bind(2, static_cast<std::int64_t>(limit));
+    std::vector<rooms::ReconcileCandidate> out;
+    while (out.size() < limit) {
+      auto row = (*stmt)->step();
+      if (!row)
+        return std::move(row).take_error();
+      if (!*row)
+        break;
+      auto room = read_room(**stmt);
+      if (!room)
+        return std::move(room).take_error();
+      out.push_back(
+          {std::move(room).value(), from_millis((*stmt)->optional_int64(kRoomColumnCount))});
+    }
+    return out;
+  });
+}
+
+core::Status SqliteRoomStore::mark_reconciled(const core::TenantId& tenant,
+                                              const core::RoomId& room, core::TimePoint now) {
+  return db_.write([&](Connection& c) -> core::Status {
+    static const std::string kSql =
+        "UPDATE rooms SET reconciled_at = ? WHERE tenant_id = ? AND room_id = ?";
+    auto stmt = c.prepare(kSql);
+    if (!stmt)
+      return std::move(stmt).take_error();
+    (*stmt)->bind(1, to_millis(now)).bind(2, tenant.value()).bind(3, room.value());
+    if (auto s = (*stmt)->run(); !s)
+      return s;
+    return (*stmt)->changes() > 0 ? core::Status() : core::Status(room_not_found(room));
   });
 }
 

@@ -3,10 +3,10 @@
 // composition root (or a test) over an open, migrated SqliteDatabase, which must outlive them.
 // Thread-safe: writes serialise on the database's writer connection, reads use its pool.
 //
-// Tables (migrations 0001, 0002): rooms (one row per local room), room_states (the folded
-// RoomState as JSON per (tenant, provider room SID), present before any local room is linked),
-// participants (a projection of a linked room's state, one row per provider participant SID),
-// events (the ledger) and speaker_changes.
+// Tables (migrations 0001, 0002; 0004 adds rooms.reconciled_at for list_to_reconcile): rooms (one
+// row per local room), room_states (the folded RoomState as JSON per (tenant, provider room SID),
+// present before any local room is linked), participants (a projection of a linked room's state,
+// one row per provider participant SID), events (the ledger) and speaker_changes.
 
 #include "rooms/stores.h"
 #include "storage/sqlite_database.h"
@@ -42,6 +42,10 @@ class SqliteRoomStore final : public rooms::RoomStore {
                              core::TimePoint now) override;
   core::Result<std::vector<rooms::Room>> list_creating(core::TimePoint before,
                                                        std::size_t limit) override;
+  core::Result<std::vector<rooms::ReconcileCandidate>> list_to_reconcile(
+      core::TimePoint reconciled_before, std::size_t limit) override;
+  core::Status mark_reconciled(const core::TenantId& tenant, const core::RoomId& room,
+                               core::TimePoint now) override;
   core::Status add_speaker_change(const core::TenantId& tenant,
                                   const rooms::SpeakerChange& change) override;
   core::Result<std::vector<rooms::SpeakerChange>> speaker_changes(

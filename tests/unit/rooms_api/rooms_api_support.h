@@ -204,6 +204,37 @@ class FakeRoomStore final : public RoomStore {
     return out;
   }
 
+  core::Result<std::vector<ReconcileCandidate>> list_to_reconcile(core::TimePoint before,
+                                                                  std::size_t limit) override {
+    std::lock_guard lock(mutex_);
+    std::vector<ReconcileCandidate> out;
+    for (const auto& [key, view] : rooms_) {
+      if (view.room.status != RoomLifecycle::kInProgress || !view.room.provider_room_sid)
+        continue;
+      const auto it = reconciled_at_.find(key);
+      const auto last =
+          it == reconciled_at_.end() ? std::nullopt : std::optional<core::TimePoint>(it->second);
+      if (!last || *last < before)
+        out.push_back({view.room, last});
+    }
+    // Never reconciled first (nullopt sorts before any time).
+    std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+      return a.reconciled_at < b.reconciled_at;
+    });
+    if (out.size() > limit)
+      out.resize(limit);
+    return out;
+  }
+
+  core::Status mark_reconciled(const core::TenantId& tenant, const core::RoomId& room,
+                               core::TimePoint now) override {
+    std::lock_guard lock(mutex_);
+    if (!rooms_.contains({tenant, room}))
+      return core::Error::not_found("room_not_found", "no room");
+    reconciled_at_[{tenant, room}] = now;
+    return {};
+  }
+
   core::Status add_speaker_change(const core::TenantId& tenant,
                                   const SpeakerChange& change) override {
     std::lock_guard lock(mutex_);
@@ -250,6 +281,7 @@ class FakeRoomStore final : public RoomStore {
  private:
   std::mutex mutex_;
   std::map<std::pair<core::TenantId, core::RoomId>, RoomView> rooms_;
+  std::map<std::pair<core::TenantId, core::RoomId>, core::TimePoint> reconciled_at_;
   std::vector<std::pair<core::TenantId, SpeakerChange>> speakers_;
 };
 
