@@ -2,11 +2,16 @@
 
 #include <algorithm>
 
+#include "alerts/dispatcher.h"
+#include "alerts/signature.h"
 #include "app/dashboard_routes.h"
 #include "app/emulator_accounts.h"
 #include "app/emulator_stack.h"
 #include "app/openapi.h"
 #include "app/system_routes.h"
+#include "compositions/composition_routes.h"
+#include "compositions/starter.h"
+#include "compositions/tracker.h"
 #include "core/work_pool.h"
 #include "crypto/crypto.h"
 #include "crypto/secret_box.h"
@@ -17,11 +22,14 @@
 #include "realtime/dashboard_tokens.h"
 #include "realtime/hub.h"
 #include "realtime/hub_auth.h"
+#include "reconciler/reconciler.h"
 #include "rooms/room_json.h"
 #include "rooms/room_notifications.h"
 #include "rooms/room_routes.h"
 #include "rooms/room_service.h"
 #include "rooms/tenant_context.h"
+#include "storage/sqlite_alert_store.h"
+#include "storage/sqlite_composition_store.h"
 #include "storage/sqlite_database.h"
 #include "storage/sqlite_room_store.h"
 #include "storage/sqlite_tenant_stores.h"
@@ -153,6 +161,15 @@ struct App::Parts {
   tokens::IdentityPolicy identity_policy;
   std::unique_ptr<rooms::ProviderKeyDirectory> key_index;
   std::unique_ptr<rooms::RoomService> rooms;  // built in start(): needs the provider
+  rooms::TenantContextLookup tenant_context;  // settings + credentials (emulator accounts too)
+  std::unique_ptr<storage::SqliteCompositionStore> composition_store;
+  std::unique_ptr<storage::SqliteAlertStore> alert_store;
+  std::unique_ptr<alerts::AlertDispatcher> alert_dispatcher;
+  // The recording pipeline's workers, built in start() (they need the provider).
+  std::unique_ptr<compositions::CompositionStarter> composition_starter;
+  std::unique_ptr<compositions::CompositionTracker> composition_tracker;
+  std::unique_ptr<compositions::CompositionService> composition_api;
+  std::unique_ptr<reconciler::Reconciler> reconciler;
   http::Router router;
   std::unique_ptr<http::Server> server;
   std::optional<DemoTenant> demo;
@@ -171,6 +188,69 @@ core::Status check_provider_reachable(http::HttpClient& client, const std::strin
   if (!response)
     return std::move(response).take_error();
   return {};
+}
+
+// A committed room end makes the starter look now (the room may want a composition); a
+// composition callback makes that composition due and the tracker look now. The store write
+// goes to the pool: this runs on the ingestor's writer thread, between batches.
+void wake_recording_pipeline(App::Parts& p, const rooms::IngestItem& item,
+                             const rooms::IngestOutcome& outcome) {
+  if (!p.composition_tracker)
+    return;
+  for (const auto& change : outcome.applied.changes) {
+    if (const auto* c = std::get_if<rooms::CompositionChanged>(&change)) {
+      p.pool->post(
+          [&p, tenant = item.tenant, sid = c->composition_sid, progress = c->progress_percent] {
+            if (p.composition_store->make_due(tenant, sid, progress, p.clock->now()))
+              p.composition_tracker->wake();
+          });
+    } else if (const auto* r = std::get_if<rooms::RoomStatusChanged>(&change)) {
+      if (r->to == rooms::RoomStatus::kCompleted)
+        p.composition_starter->wake();
+    }
+  }
+}
+
+compositions::Policy composition_policy(const Config& config) {
+  compositions::Policy policy;
+  policy.max_attempts = static_cast<int>(config.composition_max_attempts);
+  policy.retry_initial = std::chrono::seconds(config.composition_retry_initial_seconds);
+  policy.deadline_factor = static_cast<double>(config.composition_deadline_factor_percent) / 100.0;
+  policy.deadline_floor = std::chrono::seconds(config.composition_deadline_floor_seconds);
+  return policy;
+}
+
+// Worker ids are unique per process, so leases tell instances (and restarts) apart.
+std::string worker_owner(std::string_view worker) {
+  return std::string(worker) + "-" + crypto::random_token("", 12);
+}
+
+void build_recording_pipeline(App::Parts& p) {
+  compositions::StarterOptions starter;
+  starter.public_url = p.public_url;
+  starter.owner = worker_owner("composition-starter");
+  starter.policy = composition_policy(p.config);
+  p.composition_starter = std::make_unique<compositions::CompositionStarter>(
+      *p.composition_store, *p.provider, p.tenant_context, *p.hub, *p.clock, starter, p.metrics,
+      p.logging->logger("compositions"));
+  compositions::TrackerOptions tracker;
+  tracker.owner = worker_owner("composition-tracker");
+  tracker.policy = starter.policy;
+  p.composition_tracker = std::make_unique<compositions::CompositionTracker>(
+      *p.composition_store, *p.provider, p.tenant_context, *p.hub, *p.clock, tracker, p.metrics,
+      p.logging->logger("compositions"));
+  reconciler::ReconcilerOptions reconcile;
+  reconcile.interval = std::chrono::seconds(p.config.reconcile_interval_seconds);
+  reconcile.min_age =
+      std::min<std::chrono::milliseconds>(reconcile.min_age, reconcile.interval / 2);
+  reconcile.tenant_request_budget = static_cast<int>(p.config.reconcile_budget_per_tenant);
+  // A room the reconciler found ended must stop getting tokens at once, as after a callback.
+  reconcile.on_room_ended = [rooms = p.rooms.get()](const rooms::Room& room) {
+    rooms->forget_room(room.tenant_id, room.id);
+  };
+  p.reconciler = std::make_unique<reconciler::Reconciler>(
+      *p.room_store, *p.provider, p.tenant_context, *p.hub, *p.clock, reconcile, p.metrics,
+      p.logging->logger("reconciler"));
 }
 
 }  // namespace
@@ -195,6 +275,11 @@ core::Result<std::unique_ptr<App>> App::create(const Config& config, AppOverride
   auto master_key = load_master_key(config);
   if (!master_key)
     return std::move(master_key).take_error();
+  // Alert signing secrets are derived per tenant from the master key (alerts/signature.h), so
+  // `roomplane tenant configure` can show a tenant its secret without storing it.
+  alerts::AlertDispatcher::SecretFn alert_secret = [key = *master_key](const core::TenantId& t) {
+    return alerts::signing_secret(key, t);
+  };
   auto dashboard_tokens =
       realtime::DashboardTokens::create(dashboard_token_key(*master_key), *p->clock);
   if (!dashboard_tokens)
@@ -221,6 +306,7 @@ core::Result<std::unique_ptr<App>> App::create(const Config& config, AppOverride
   p->credential_store = std::make_unique<storage::SqliteCredentialStore>(*p->database);
   p->room_store = std::make_unique<storage::SqliteRoomStore>(*p->database);
   p->ledger = std::make_unique<storage::SqliteEventLedger>(*p->database);
+  p->composition_store = std::make_unique<storage::SqliteCompositionStore>(*p->database);
   p->directory = std::make_unique<tenants::TenantDirectory>(
       *p->tenant_store, *p->key_store, *p->credential_store, *p->secrets, *p->clock,
       std::chrono::seconds(config.tenant_cache_ttl_seconds), p->metrics);
@@ -244,12 +330,25 @@ core::Result<std::unique_ptr<App>> App::create(const Config& config, AppOverride
           parts->rooms->forget_room(outcome.room_after->tenant_id, outcome.room_after->id);
         for (auto& notification : rooms::notifications_for(item, outcome))
           parts->hub->publish(std::move(notification));
+        wake_recording_pipeline(*parts, item, outcome);
       });
   p->token_builder = std::make_unique<tokens::AccessTokenBuilder>(*p->clock);
   p->key_index = std::make_unique<rooms::ProviderKeyDirectory>(
       *p->tenant_store, *p->directory, *p->clock,
       std::chrono::seconds(config.tenant_cache_ttl_seconds));
   p->http_client = std::make_unique<http::CurlHttpClient>(p->curl_runtime);
+  p->alert_store = std::make_unique<storage::SqliteAlertStore>(*p->database);
+  p->alert_dispatcher = std::make_unique<alerts::AlertDispatcher>(
+      *p->alert_store, *p->http_client,
+      [dir =
+           p->directory.get()](const core::TenantId& id) -> core::Result<tenants::TenantSettings> {
+        auto tenant = dir->tenant(id);  // an unknown tenant's alert is skipped
+        if (!tenant)
+          return std::move(tenant).take_error();
+        return std::move(tenant).value().settings;
+      },
+      std::move(alert_secret), *p->clock, alerts::AlertDispatcherOptions{}, p->metrics,
+      p->logging->logger("alerts"));
   if (config.twilio == TwilioMode::kEmulator) {
     EmulatorStackOptions emulator_options;
     emulator_options.listen = config.emulator_listen;
@@ -345,11 +444,17 @@ core::Status App::start() {
       return context;
     };
   }
+  p.tenant_context = tenant_context;
   rooms::RoomServiceOptions room_options;
   room_options.public_url = p.public_url;
   p.rooms = std::make_unique<rooms::RoomService>(
       *p.room_store, *p.provider, std::move(tenant_context), p.key_index->index(), *p.token_builder,
       p.identity_policy, *p.hub, *p.clock, room_options);
+  build_recording_pipeline(p);
+  p.composition_api = std::make_unique<compositions::CompositionService>(
+      *p.composition_store, *p.provider, p.tenant_context, *p.clock,
+      compositions::CompositionServiceOptions{});
+  compositions::add_composition_routes(p.router, *p.composition_api, *p.directory, *p.pool);
   p.rooms->set_tenant_context_peek(rooms::directory_tenant_context_cached(*p.directory));
   rooms::add_room_routes(p.router, *p.rooms, *p.directory, *p.pool);
   webhooks::add_webhook_routes(p.router, *p.directory, *p.pool, *p.ingestor, p.public_url,
@@ -365,6 +470,10 @@ core::Status App::start() {
   }
 
   p.ingestor->start();
+  p.composition_starter->start();
+  p.composition_tracker->start();
+  p.alert_dispatcher->start();
+  p.reconciler->start();
   if (auto s = p.server->start(); !s)
     return s;
   p.log.info("started", {{"url", base_url()},
@@ -381,9 +490,18 @@ void App::stop() {
   p.stopped = true;
   p.log.info("stopping");
   p.server->shutdown();  // stop accepting, drain in-flight requests (webhooks wait for commits)
-  p.pool->stop();        // finish queued database work
-  p.ingestor->stop();    // commit what is still queued
-  p.hub->stop();         // no more deliveries
+  // Background workers finish their current cycle; leases of anything unfinished expire and
+  // the next start (or another instance) takes the work over.
+  if (p.composition_starter)
+    p.composition_starter->stop();
+  if (p.composition_tracker)
+    p.composition_tracker->stop();
+  p.alert_dispatcher->stop();
+  if (p.reconciler)
+    p.reconciler->stop();
+  p.pool->stop();      // finish queued database work
+  p.ingestor->stop();  // commit what is still queued
+  p.hub->stop();       // no more deliveries
   if (p.emulator)
     p.emulator->stop();
   p.database.reset();  // close connections (checkpoints the WAL)

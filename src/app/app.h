@@ -67,8 +67,10 @@ class App {
   // The in-process emulator's base URL (emulator mode, after start()).
   std::optional<std::string> emulator_url() const;
 
- private:
+  // Everything the composition root owns, defined in app.cpp (opaque elsewhere).
   struct Parts;
+
+ private:
   explicit App(std::unique_ptr<Parts> parts);
   std::unique_ptr<Parts> parts_;
 };

@@ -133,6 +133,20 @@ const std::vector<Setting>& setting_table() {
            return "'" + v + "' must be true or false";
          return std::nullopt;
        }},
+      {"composition_deadline_factor_percent",
+       "a composition stalls when not done within this percentage of its recorded duration",
+       int_in_range(&Config::composition_deadline_factor_percent, 10, 10000)},
+      {"composition_deadline_floor_seconds", "the shortest deadline any composition gets",
+       int_in_range(&Config::composition_deadline_floor_seconds, 1, 7 * 86400)},
+      {"composition_max_attempts", "provider attempts before a composition is failed for good",
+       int_in_range(&Config::composition_max_attempts, 1, 20)},
+      {"composition_retry_initial_seconds",
+       "wait after a failed composition attempt (doubles each time, at most 30 min)",
+       int_in_range(&Config::composition_retry_initial_seconds, 1, 3600)},
+      {"reconcile_interval_seconds", "how often rooms are compared with the provider",
+       int_in_range(&Config::reconcile_interval_seconds, 1, 86400)},
+      {"reconcile_budget_per_tenant", "provider requests per tenant per reconciler cycle",
+       int_in_range(&Config::reconcile_budget_per_tenant, 1, 10000)},
       {"master_key_file", "file holding the master key when ROOMPLANE_MASTER_KEY is unset",
        [](Config& c, const std::string& v) -> std::optional<std::string> {
          if (v.empty())

@@ -42,6 +42,13 @@ struct Config {
   std::int64_t shutdown_timeout_seconds = 10;
   observability::LogLevel log_level = observability::LogLevel::kInfo;
   bool demo_tenant = true;  // create a demo tenant when the database has none
+  // The recording pipeline (compositions/policy.h, reconciler).
+  std::int64_t composition_deadline_factor_percent = 200;  // deadline: duration x 2 ...
+  std::int64_t composition_deadline_floor_seconds = 600;   // ... but at least 10 min
+  std::int64_t composition_max_attempts = 4;
+  std::int64_t composition_retry_initial_seconds = 30;
+  std::int64_t reconcile_interval_seconds = 60;
+  std::int64_t reconcile_budget_per_tenant = 20;  // provider requests per tenant per cycle
   // Secret: only from ROOMPLANE_MASTER_KEY (never a flag, which would land in shell history).
   std::string master_key;
   std::string master_key_file;  // empty: "master.key" beside the SQLite database
