@@ -82,13 +82,39 @@ bool is_request_id_char(char c) {
          c == '_' || c == '-';
 }
 
+// Generated request ids: "req_", a random prefix per server, then a counter, 24 characters in
+// all. Unique within the process and, by the prefix, across instances; they label log lines and
+// are not secrets. One atomic increment per request: drawing them from the CSPRNG cost a getpid()
+// syscall (OpenSSL's fork check) and a lock per request, about 3% of a trivial request's CPU.
+class RequestIds {
+ public:
+  RequestIds() : prefix_(crypto::random_token("req_", 8)) {}
+
+  std::string next() {
+    static constexpr std::string_view kAlphabet = "abcdefghijklmnopqrstuvwxyz234567";
+    constexpr std::size_t kCounterChars = 12;  // 60 bits: never wraps
+    auto n = counter_.fetch_add(1, std::memory_order_relaxed);
+    std::string id = prefix_;
+    id.resize(prefix_.size() + kCounterChars);
+    for (std::size_t i = kCounterChars; i > 0; --i) {
+      id[prefix_.size() + i - 1] = kAlphabet[n & 31];
+      n >>= 5;
+    }
+    return id;
+  }
+
+ private:
+  const std::string prefix_;
+  std::atomic<std::uint64_t> counter_{0};
+};
+
 // A client-chosen id is kept only when it cannot break a log line or a header.
-std::string choose_request_id(std::string_view incoming) {
+std::string choose_request_id(std::string_view incoming, RequestIds& ids) {
   if (!incoming.empty() && incoming.size() <= kMaxRequestIdLength &&
       std::all_of(incoming.begin(), incoming.end(), is_request_id_char)) {
     return std::string(incoming);
   }
-  return crypto::random_token("req_", 20);
+  return ids.next();
 }
 
 // Beast knows a fixed set of verbs; anything else is one label so clients cannot grow the
@@ -221,6 +247,7 @@ class ServerCore {
   const Router& router() const { return router_; }
   const observability::Logger& logger() const { return logger_; }
   const std::shared_ptr<Gate>& gate() const { return gate_; }
+  RequestIds& request_ids() { return request_ids_; }
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }
   void unregister_session(const Session* session);
   // A TCP connection that became a WebSocket. False when the server is stopping (the caller
@@ -272,6 +299,7 @@ class ServerCore {
   net::steady_timer accept_retry_;  // same strand
   std::vector<std::thread> threads_;
   std::shared_ptr<Gate> gate_ = std::make_shared<Gate>();
+  RequestIds request_ids_;
   std::atomic<std::uint16_t> port_{0};
   std::atomic<bool> stopping_{false};
 
@@ -307,12 +335,26 @@ class Exchange {
 
   void deliver(WebSocketDecision decision);  // any thread; a Response for plain routes
 
+  // While the session's own thread runs the handler (between these two calls), an answer given
+  // on that thread is kept here instead of posted: the session takes it when the handler
+  // returns. Inline handlers (health, cached tokens, cached webhook verification) thus skip the
+  // gate's lock, a post and its allocation. Answers from any other thread are posted as usual.
+  void begin_inline() {
+    inline_thread_.store(std::this_thread::get_id(), std::memory_order_release);
+  }
+  std::optional<WebSocketDecision> end_inline() {
+    inline_thread_.store(std::thread::id(), std::memory_order_release);
+    return std::exchange(inline_answer_, std::nullopt);
+  }
+
  private:
   std::weak_ptr<Session> session_;
   std::shared_ptr<Gate> gate_;
   const std::uint64_t sequence_;
   const std::string request_id_;
   std::atomic<bool> answered_{false};
+  std::atomic<std::thread::id> inline_thread_{};
+  std::optional<WebSocketDecision> inline_answer_;  // written and read on inline_thread_ only
 };
 
 // What the access log needs about an upgrade; written once the WebSocket handshake ends.
@@ -839,7 +881,7 @@ class Session : public std::enable_shared_from_this<Session> {
       current_.method = method_label(header.method());
       current_.version = header.version();
     }
-    current_.request_id = choose_request_id(incoming_id);
+    current_.request_id = choose_request_id(incoming_id, core_.request_ids());
     if (ec == bhttp::error::body_limit) {
       send(Response::error(
           413, "payload_too_large",
@@ -859,7 +901,8 @@ class Session : public std::enable_shared_from_this<Session> {
     current_.method = method_label(message.method());
     current_.version = message.version();
     current_.keep_alive = message.keep_alive();
-    current_.request_id = choose_request_id(to_std(message[to_beast(kRequestIdHeader)]));
+    current_.request_id =
+        choose_request_id(to_std(message[to_beast(kRequestIdHeader)]), core_.request_ids());
 
     const bool upgrade = websocket::is_upgrade(message);
     Request request;
@@ -933,6 +976,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void dispatch(const AnyHandler& handler, Request request) {
     auto exchange =
         std::make_shared<Exchange>(weak_from_this(), core_.gate(), sequence_, current_.request_id);
+    const auto sequence = sequence_;
+    exchange->begin_inline();
     try {
       if constexpr (std::is_same_v<AnyHandler, WebSocketHandler>) {
         handler(std::move(request),
@@ -950,6 +995,8 @@ class Session : public std::enable_shared_from_this<Session> {
       exchange->deliver(
           internal_error(current_.request_id, "handler threw a non-standard exception"));
     }
+    if (auto answer = exchange->end_inline())
+      deliver(sequence, std::move(*answer));
   }
 
   void send(Response response) {
@@ -1107,6 +1154,10 @@ Exchange::~Exchange() {
 void Exchange::deliver(WebSocketDecision decision) {
   if (answered_.exchange(true, std::memory_order_acq_rel))
     return;
+  if (inline_thread_.load(std::memory_order_acquire) == std::this_thread::get_id()) {
+    inline_answer_.emplace(std::move(decision));
+    return;
+  }
   std::lock_guard lock(gate_->mutex);
   if (!gate_->open)
     return;
@@ -1208,9 +1259,11 @@ void ServerCore::run_io(net::io_context& context) {
 
 void ServerCore::do_accept() {
   auto& context = *contexts_[next_context_++ % contexts_.size()];
-  acceptor_.async_accept(
-      net::make_strand(context),
-      [this](beast::error_code ec, tcp::socket socket) { on_accept(ec, std::move(socket)); });
+  // No strand: each io_context is run by exactly one thread, which already serialises a
+  // connection's handlers; a strand would add a lock and a queue to every completion.
+  acceptor_.async_accept(context.get_executor(), [this](beast::error_code ec, tcp::socket socket) {
+    on_accept(ec, std::move(socket));
+  });
 }
 
 void ServerCore::on_accept(beast::error_code ec, tcp::socket socket) {

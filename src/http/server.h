@@ -1,8 +1,8 @@
 #pragma once
-// The HTTP/1.1 server (Boost.Beast). One io_context run by `threads` I/O threads, one strand per
-// connection. Keep-alive, a body limit, a read timeout per request (header and body), a
-// request id on every request (echoed as X-Request-Id), one JSON access log line per request,
-// and per-route metrics:
+// The HTTP/1.1 server (Boost.Beast). `threads` I/O threads, each running its own io_context;
+// a connection stays on one of them (its "strand": one thread serialises its handlers). Keep-alive,
+// a body limit, a read timeout per request (header and body), a request id on every request (echoed
+// as X-Request-Id), one JSON access log line per request, and per-route metrics:
 //   roomplane_http_requests_total{method,route,status}
 //   roomplane_http_request_duration_seconds{route} (histogram)
 //   roomplane_http_connections_active (gauge)
