@@ -61,6 +61,13 @@ Response Response::json(unsigned status, const nlohmann::json& body) {
   return response;
 }
 
+Response Response::json_text(unsigned status, std::string body) {
+  Response response;
+  response.status = status;
+  response.body = std::move(body);
+  return response;
+}
+
 Response Response::text(unsigned status, std::string body, std::string content_type) {
   Response response;
   response.status = status;

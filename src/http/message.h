@@ -50,6 +50,8 @@ struct Response {
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers
 
   static Response json(unsigned status, const nlohmann::json& body);
+  // A body that is already JSON text (written by hand on a hot path, core/json_text.h).
+  static Response json_text(unsigned status, std::string body);
   static Response text(unsigned status, std::string body,
                        std::string content_type = "text/plain; charset=utf-8");
   static Response no_content();
