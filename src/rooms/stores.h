@@ -134,6 +134,11 @@ class EventLedger {
   // returns ok, or none is. outcomes[i] belongs to items[i]; a key repeated within one batch is a
   // duplicate from its second occurrence on.
   virtual core::Result<std::vector<IngestOutcome>> ingest(std::span<const IngestItem> items) = 0;
+
+  // The writer has nothing queued after a batch: a moment for housekeeping that would otherwise
+  // land inside a commit and delay the callbacks waiting on it (SQLite: copying the WAL back).
+  // Called on the writer's thread, never concurrently with ingest().
+  virtual void idle() {}
 };
 
 }  // namespace roomplane::rooms

@@ -47,6 +47,10 @@ core::Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::open(const SqliteO
     return std::move(s).take_error();
   if (auto s = db->writer_->exec(kWriterPragmas); !s)
     return std::move(s).take_error();
+  // Replaces SQLite's automatic checkpoint on this connection (a WAL hook and the automatic
+  // checkpoint are one mechanism in SQLite): on_wal_commit() does what it did, and also keeps
+  // the WAL's size for checkpoint_if_idle().
+  sqlite3_wal_hook(db->writer_->handle(), &SqliteDatabase::on_wal_commit, db.get());
   for (std::size_t i = 0; i < std::max<std::size_t>(1, options.readers); ++i) {
     auto reader = sqlite::Connection::open(options.path, options.busy_timeout_ms);
     if (!reader)
@@ -56,6 +60,38 @@ core::Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::open(const SqliteO
     db->readers_.push_back(std::move(reader).value());
   }
   return db;
+}
+
+int SqliteDatabase::on_wal_commit(void* self, sqlite3* db, const char* schema, int pages) {
+  auto* database = static_cast<SqliteDatabase*>(self);
+  database->wal_pages_.store(pages, std::memory_order_relaxed);
+  if (pages >= kCommitCheckpointPages) {
+    // What SQLite's automatic checkpoint does: a PASSIVE checkpoint that never waits for
+    // readers, whose outcome does not concern the commit that triggered it.
+    int log = 0;
+    int copied = 0;
+    if (sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, &log, &copied) ==
+            SQLITE_OK &&
+        log == copied) {
+      database->wal_pages_.store(0, std::memory_order_relaxed);
+    }
+  }
+  return SQLITE_OK;
+}
+
+bool SqliteDatabase::checkpoint_if_idle() {
+  if (wal_pages_.load(std::memory_order_relaxed) < kIdleCheckpointPages)
+    return false;
+  std::lock_guard lock(writer_mutex_);
+  int log = 0;
+  int copied = 0;
+  const int rc = sqlite3_wal_checkpoint_v2(writer_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                           &log, &copied);
+  // Everything copied back: the next commit starts the WAL over, so the count restarts.
+  // Otherwise (a reader's snapshot pins frames) the next commit's hook reports the size again.
+  if (rc == SQLITE_OK && log == copied)
+    wal_pages_.store(0, std::memory_order_relaxed);
+  return rc == SQLITE_OK;
 }
 
 core::Result<int> SqliteDatabase::schema_version() {

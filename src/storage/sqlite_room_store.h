@@ -64,6 +64,8 @@ class SqliteEventLedger final : public rooms::EventLedger {
 
   core::Result<std::vector<rooms::IngestOutcome>> ingest(
       std::span<const rooms::IngestItem> items) override;
+  // Checkpoints the WAL when it has grown (SqliteDatabase::checkpoint_if_idle).
+  void idle() override { db_.checkpoint_if_idle(); }
 
  private:
   SqliteDatabase& db_;

@@ -141,3 +141,61 @@ TEST(SqliteDatabase, ReadersSeeWritesCommittedAfterTheirPreviousRead) {
 
 }  // namespace
 }  // namespace roomplane::storage
+
+namespace roomplane::storage {
+namespace {
+
+// Commits `rows` rows of 4 KiB each (about one WAL page per row), one transaction per 10 rows.
+void write_pages(SqliteDatabase& db, int rows) {
+  for (int i = 0; i < rows; i += 10) {
+    auto done = db.write([&](sqlite::Connection& c) -> core::Status {
+      for (int j = 0; j < 10; ++j) {
+        auto stmt = c.prepare("INSERT INTO filler (data) VALUES (randomblob(4000))");
+        if (!stmt)
+          return std::move(stmt).take_error();
+        if (auto s = (*stmt)->run(); !s)
+          return s;
+      }
+      return {};
+    });
+    ASSERT_TRUE(done.ok()) << done.error().message;
+  }
+}
+
+TEST(SqliteDatabaseCheckpoints, IdleCheckpointCopiesTheWalBackOnlyOnceItHasGrown) {
+  testing::TempDir dir;
+  auto db = SqliteDatabase::open({dir.file("rp.db")}).value();
+  ASSERT_TRUE(db->write([](sqlite::Connection& c) {
+                  return c.exec("CREATE TABLE filler (id INTEGER PRIMARY KEY, data BLOB)");
+                }).ok());
+  write_pages(*db, 20);
+  EXPECT_LT(db->wal_pages(), SqliteDatabase::kIdleCheckpointPages);
+  EXPECT_FALSE(db->checkpoint_if_idle()) << "a small WAL is left for later";
+
+  write_pages(*db, SqliteDatabase::kIdleCheckpointPages);
+  EXPECT_GE(db->wal_pages(), SqliteDatabase::kIdleCheckpointPages);
+  EXPECT_TRUE(db->checkpoint_if_idle());
+  EXPECT_EQ(db->wal_pages(), 0);
+  // The next commit starts the WAL over from its beginning.
+  write_pages(*db, 10);
+  EXPECT_LT(db->wal_pages(), 30);
+}
+
+TEST(SqliteDatabaseCheckpoints, WithoutIdleMomentsCommitsStillBoundTheWal) {
+  testing::TempDir dir;
+  auto db = SqliteDatabase::open({dir.file("rp.db")}).value();
+  ASSERT_TRUE(db->write([](sqlite::Connection& c) {
+                  return c.exec("CREATE TABLE filler (id INTEGER PRIMARY KEY, data BLOB)");
+                }).ok());
+  int most = 0;
+  for (int round = 0; round < 30; ++round) {
+    write_pages(*db, 100);
+    most = std::max(most, db->wal_pages());
+  }
+  // 3,000+ pages written, never more than the backstop plus one transaction in the WAL.
+  EXPECT_GE(most, SqliteDatabase::kIdleCheckpointPages);
+  EXPECT_LT(most, SqliteDatabase::kCommitCheckpointPages + 50);
+}
+
+}  // namespace
+}  // namespace roomplane::storage

@@ -33,6 +33,7 @@ class FakeLedger final : public rooms::EventLedger {
     for (const auto& item : items)
       keys.push_back(item.idempotency_key);
     calls_.push_back(keys);
+    timeline_.push_back("batch:" + std::to_string(keys.size()));
     changed_.notify_all();
     changed_.wait(lock, [this] { return !held_; });
     for (const auto& key : keys) {
@@ -54,6 +55,21 @@ class FakeLedger final : public rooms::EventLedger {
       outcomes.pop_back();
     stored_ = std::move(batch);
     return outcomes;
+  }
+
+  void idle() override {
+    std::lock_guard lock(mutex_);
+    timeline_.push_back("idle");
+    changed_.notify_all();
+  }
+  // Batches ("batch:<size>") and idle calls, in the order the writer made them.
+  std::vector<std::string> timeline() {
+    std::lock_guard lock(mutex_);
+    return timeline_;
+  }
+  bool wait_timeline(std::size_t n) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, kTimeout, [&] { return timeline_.size() >= n; });
   }
 
   void hold() {
@@ -108,6 +124,7 @@ class FakeLedger final : public rooms::EventLedger {
   std::set<std::string> poison_keys_;
   std::set<std::string> stored_;
   std::vector<std::vector<std::string>> calls_;
+  std::vector<std::string> timeline_;
 };
 
 // Collects `done` results by key, in the order they arrive.
@@ -218,6 +235,21 @@ TEST_F(IngestorTest, BatchesEverythingThatQueuedWhileACommitRan) {
   auto& sizes = metrics_.histogram("roomplane_webhook_batch_size", "");
   EXPECT_EQ(sizes.count(), 2u);
   EXPECT_EQ(sizes.sum(), 11.0);
+}
+
+TEST_F(IngestorTest, TheLedgerGetsIdleTimeOnlyWhenNothingIsQueued) {
+  auto ingestor = make();
+  ledger_.hold();
+  ingestor->start();
+  ASSERT_TRUE(submit(*ingestor, "first"));
+  ASSERT_TRUE(ledger_.wait_calls(1));
+  for (int i = 0; i < 10; ++i)
+    ASSERT_TRUE(submit(*ingestor, "k" + std::to_string(i)));
+  ledger_.release();
+  ASSERT_TRUE(results_.wait_for(11));
+  ASSERT_TRUE(ledger_.wait_timeline(3));
+  // Not between the two batches (ten callbacks were waiting), only once the queue was empty.
+  EXPECT_EQ(ledger_.timeline(), (std::vector<std::string>{"batch:1", "batch:10", "idle"}));
 }
 
 TEST_F(IngestorTest, MaxBatchBoundsOneTransaction) {
