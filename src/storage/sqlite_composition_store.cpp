@@ -1,11 +1,11 @@
 #include "storage/sqlite_composition_store.h"
 
 #include <algorithm>
-#include <charconv>
 #include <tuple>
 #include <utility>
 
 #include "crypto/crypto.h"
+#include "storage/page_cursor.h"
 #include "storage/time_columns.h"
 
 namespace roomplane::storage {
@@ -84,49 +84,6 @@ std::string_view layout_setting(video::CompositionLayout layout) {
 }
 std::string_view format_setting(video::CompositionFormat format) {
   return format == video::CompositionFormat::kWebm ? "webm" : "mp4";
-}
-
-// --- Cursors: hex of "<created_at ms>:<composition id>", as for rooms ----------------------
-
-constexpr std::string_view kHex = "0123456789abcdef";
-
-std::string encode_cursor(const Composition& c) {
-  const std::string plain = std::to_string(to_millis(c.created_at)) + ":" + c.id.value();
-  std::string out;
-  out.reserve(plain.size() * 2);
-  for (const unsigned char ch : plain) {
-    out += kHex[ch >> 4];
-    out += kHex[ch & 0xF];
-  }
-  return out;
-}
-
-struct CursorPosition {
-  std::int64_t created_at_ms = 0;
-  std::string id;
-};
-
-std::optional<CursorPosition> decode_cursor(std::string_view cursor) {
-  if (cursor.empty() || cursor.size() % 2 != 0 || cursor.size() > 512)
-    return std::nullopt;
-  std::string plain;
-  for (std::size_t i = 0; i < cursor.size(); i += 2) {
-    const auto hi = kHex.find(cursor[i]);
-    const auto lo = kHex.find(cursor[i + 1]);
-    if (hi == std::string_view::npos || lo == std::string_view::npos)
-      return std::nullopt;
-    plain += static_cast<char>(hi * 16 + lo);
-  }
-  const auto colon = plain.find(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == plain.size())
-    return std::nullopt;
-  CursorPosition position;
-  const char* last = plain.data() + colon;
-  const auto [end, ec] = std::from_chars(plain.data(), last, position.created_at_ms);
-  if (ec != std::errc() || end != last)
-    return std::nullopt;
-  position.id = plain.substr(colon + 1);
-  return position;
 }
 
 }  // namespace
@@ -371,9 +328,9 @@ core::Result<std::optional<Composition>> SqliteCompositionStore::find(
 
 core::Result<compositions::Page> SqliteCompositionStore::list(
     const core::TenantId& tenant, const compositions::ListQuery& query) {
-  std::optional<CursorPosition> after;
+  std::optional<PageCursor> after;
   if (query.cursor) {
-    after = decode_cursor(*query.cursor);
+    after = decode_page_cursor(*query.cursor);
     if (!after) {
       return core::Error::invalid_argument("invalid_cursor", "cursor is not one this API returned");
     }
@@ -403,7 +360,8 @@ core::Result<compositions::Page> SqliteCompositionStore::list(
     if (page.compositions.size() > query.limit) {
       page.compositions.resize(query.limit);
       if (!page.compositions.empty())
-        page.next_cursor = encode_cursor(page.compositions.back());
+        page.next_cursor = encode_page_cursor(to_millis(page.compositions.back().created_at),
+                                              page.compositions.back().id.value());
     }
     return page;
   });

@@ -10,6 +10,8 @@
 
 #include "crypto/crypto.h"
 #include "rooms/state_codec.h"
+#include "storage/page_cursor.h"
+#include "storage/time_columns.h"
 
 namespace roomplane::storage {
 namespace {
@@ -21,19 +23,6 @@ using rooms::RoomView;
 using sqlite::Connection;
 using sqlite::Statement;
 
-std::int64_t to_millis(core::TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-std::optional<std::int64_t> to_millis(const std::optional<core::TimePoint>& t) {
-  return t ? std::optional<std::int64_t>(to_millis(*t)) : std::nullopt;
-}
-core::TimePoint from_millis(std::int64_t ms) {
-  return core::TimePoint(
-      std::chrono::duration_cast<core::TimePoint::duration>(std::chrono::milliseconds(ms)));
-}
-std::optional<core::TimePoint> from_millis(const std::optional<std::int64_t>& ms) {
-  return ms ? std::optional<core::TimePoint>(from_millis(*ms)) : std::nullopt;
-}
 std::optional<std::int64_t> widen(const std::optional<int>& n) {
   return n ? std::optional<std::int64_t>(*n) : std::nullopt;
 }
@@ -283,52 +272,6 @@ core::Status attach_events(Connection& c, const Room& room) {
   return (*stmt)->run();
 }
 
-// --- Cursors -------------------------------------------------------------------------------
-// Hex of "<created_at ms>:<room id>": opaque to clients, trivially validated here.
-
-constexpr std::string_view kHex = "0123456789abcdef";
-
-std::string encode_cursor(const Room& room) {
-  const std::string plain = std::to_string(to_millis(room.created_at)) + ":" + room.id.value();
-  std::string out;
-  out.reserve(plain.size() * 2);
-  for (const unsigned char ch : plain) {
-    out += kHex[ch >> 4];
-    out += kHex[ch & 0xF];
-  }
-  return out;
-}
-
-struct CursorPosition {
-  std::int64_t created_at_ms = 0;
-  std::string room_id;
-};
-
-std::optional<CursorPosition> decode_cursor(std::string_view cursor) {
-  if (cursor.empty() || cursor.size() % 2 != 0 || cursor.size() > 512)
-    return std::nullopt;
-  std::string plain;
-  plain.reserve(cursor.size() / 2);
-  for (std::size_t i = 0; i < cursor.size(); i += 2) {
-    const auto hi = kHex.find(cursor[i]);
-    const auto lo = kHex.find(cursor[i + 1]);
-    if (hi == std::string_view::npos || lo == std::string_view::npos)
-      return std::nullopt;
-    plain += static_cast<char>(hi * 16 + lo);
-  }
-  const auto colon = plain.find(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == plain.size())
-    return std::nullopt;
-  CursorPosition position;
-  const char* first = plain.data();
-  const char* last = plain.data() + colon;
-  const auto [end, ec] = std::from_chars(first, last, position.created_at_ms);
-  if (ec != std::errc() || end != last)
-    return std::nullopt;
-  position.room_id = plain.substr(colon + 1);
-  return position;
-}
-
 // --- The fold shared by link, apply_confirmed and the ledger ------------------------------
 
 struct Folded {
@@ -450,9 +393,9 @@ core::Result<std::optional<RoomView>> SqliteRoomStore::find_by_provider_sid(
 
 core::Result<rooms::RoomPage> SqliteRoomStore::list(const core::TenantId& tenant,
                                                     const rooms::RoomListQuery& query) {
-  std::optional<CursorPosition> after;
+  std::optional<PageCursor> after;
   if (query.cursor) {
-    after = decode_cursor(*query.cursor);
+    after = decode_page_cursor(*query.cursor);
     if (!after) {
       return core::Error::invalid_argument("invalid_cursor", "cursor is not one this API returned");
     }
@@ -472,7 +415,7 @@ core::Result<rooms::RoomPage> SqliteRoomStore::list(const core::TenantId& tenant
     if (query.status)
       (*stmt)->bind(2, rooms::to_string(*query.status));
     if (after)
-      (*stmt)->bind(3, after->created_at_ms).bind(4, after->room_id);
+      (*stmt)->bind(3, after->created_at_ms).bind(4, after->id);
     // One more than asked for tells whether another page follows.
     (*stmt)->bind(5, static_cast<std::int64_t>(query.limit) + 1);
     auto rows = read_rooms(**stmt, query.limit + 1);
@@ -483,7 +426,8 @@ core::Result<rooms::RoomPage> SqliteRoomStore::list(const core::TenantId& tenant
     if (page.rooms.size() > query.limit) {
       page.rooms.resize(query.limit);
       if (!page.rooms.empty())
-        page.next_cursor = encode_cursor(page.rooms.back());
+        page.next_cursor = encode_page_cursor(to_millis(page.rooms.back().created_at),
+                                              page.rooms.back().id.value());
     }
     return page;
   });

@@ -2,19 +2,13 @@
 
 #include <chrono>
 
+#include "storage/time_columns.h"
+
 namespace roomplane::storage {
 namespace {
 
 using sqlite::Connection;
 using sqlite::Statement;
-
-std::int64_t to_millis(core::TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-core::TimePoint from_millis(std::int64_t ms) {
-  return core::TimePoint(
-      std::chrono::duration_cast<core::TimePoint::duration>(std::chrono::milliseconds(ms)));
-}
 
 core::Result<tenants::Tenant> read_tenant(const Statement& row) {
   auto settings_json = nlohmann::json::parse(row.text(2), nullptr, false);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/query_plan.h"
 #include "unit/alerts/alert_fixture.h"
 
 namespace roomplane::alerts::testing {
@@ -157,24 +158,11 @@ TEST_F(AlertStoreTest, LagIsTheAgeOfTheOldestDueAlert) {
 }
 
 TEST_F(AlertStoreTest, DueQueriesUseThePartialIndex) {
-  auto plan = db_->read([](storage::sqlite::Connection& c) -> core::Result<std::string> {
-    auto stmt = c.prepare(
-        "EXPLAIN QUERY PLAN SELECT alert_id FROM alerts WHERE status = 'pending' AND "
-        "next_attempt_at <= 5 AND (lease_expires_at IS NULL OR lease_expires_at <= 5) "
-        "ORDER BY next_attempt_at, alert_id LIMIT 10");
-    if (!stmt)
-      return std::move(stmt).take_error();
-    std::string all;
-    while (true) {
-      auto row = (*stmt)->step();
-      if (!row)
-        return std::move(row).take_error();
-      if (!*row)
-        break;
-      all += (*stmt)->text(3) + "\n";
-    }
-    return all;
-  });
+  auto plan = roomplane::testing::query_plan(
+      *db_,
+      "SELECT alert_id FROM alerts WHERE status = 'pending' AND next_attempt_at <= 5 AND "
+      "(lease_expires_at IS NULL OR lease_expires_at <= 5) ORDER BY next_attempt_at, alert_id "
+      "LIMIT 10");
   ASSERT_TRUE(plan.ok()) << plan.error().message;
   EXPECT_NE(plan->find("alerts_due"), std::string::npos) << *plan;
 }

@@ -2,6 +2,7 @@
 // stores and a scripted provider: success, retry, failure for good, stall, and a crash between
 // the provider call and the local write.
 
+#include "support/query_plan.h"
 #include "unit/compositions/compositions_support.h"
 
 namespace roomplane::compositions::testing {
@@ -340,25 +341,10 @@ TEST_F(CompositionsTest, ListsNewestFirstInCursorPagesAndFiltersByStatus) {
 }
 
 TEST_F(CompositionsTest, WorkerQueriesReadOnlyTheirPartialIndexes) {
-  // The detail column of EXPLAIN QUERY PLAN names the index a statement reads.
   const auto detail = [&](const std::string& sql) {
-    auto rows = db_->read([&](storage::sqlite::Connection& c) -> core::Result<std::string> {
-      auto stmt = c.prepare("EXPLAIN QUERY PLAN " + sql);
-      if (!stmt)
-        return std::move(stmt).take_error();
-      std::string out;
-      while (true) {
-        auto row = (*stmt)->step();
-        if (!row)
-          return std::move(row).take_error();
-        if (!*row)
-          break;
-        out += (*stmt)->text(3) + ";";
-      }
-      return out;
-    });
-    EXPECT_TRUE(rows.ok());
-    return rows ? *rows : std::string();
+    auto plan = roomplane::testing::query_plan(*db_, sql);
+    EXPECT_TRUE(plan.ok());
+    return plan ? *plan : std::string();
   };
   EXPECT_NE(detail("SELECT tenant_id FROM rooms WHERE status = 'completed' AND ever_recorded = 1 "
                    "AND composition_enqueued = 0 ORDER BY ended_at LIMIT 10")

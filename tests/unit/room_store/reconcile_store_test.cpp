@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "support/query_plan.h"
 #include "unit/room_store/room_store_fixture.h"
 
 namespace roomplane::storage::testing {
@@ -86,25 +87,11 @@ TEST_F(ReconcileStoreTest, MarkingIsBookkeepingOnlyAndUnknownRoomsAreNotFound) {
 
 TEST_F(ReconcileStoreTest, ReadsThroughThePartialIndex) {
   // The store's statement, as sqlite_room_store.cpp spells it (without the column list).
-  auto rows = db_->read([&](sqlite::Connection& c) -> core::Result<std::string> {
-    auto stmt = c.prepare(
-        "EXPLAIN QUERY PLAN SELECT r.room_id FROM rooms r "
-        "WHERE r.status = 'in-progress' AND r.provider_room_sid IS NOT NULL "
-        "AND (r.reconciled_at IS NULL OR r.reconciled_at < 5) "
-        "ORDER BY r.reconciled_at LIMIT 10");
-    if (!stmt)
-      return std::move(stmt).take_error();
-    std::string out;
-    while (true) {
-      auto row = (*stmt)->step();
-      if (!row)
-        return std::move(row).take_error();
-      if (!*row)
-        break;
-      out += (*stmt)->text(3) + "\n";
-    }
-    return out;
-  });
+  auto rows = roomplane::testing::query_plan(
+      *db_,
+      "SELECT r.room_id FROM rooms r WHERE r.status = 'in-progress' AND r.provider_room_sid IS "
+      "NOT NULL AND (r.reconciled_at IS NULL OR r.reconciled_at < 5) ORDER BY r.reconciled_at "
+      "LIMIT 10");
   ASSERT_TRUE(rows.ok()) << rows.error().message;
   EXPECT_NE(rows->find("rooms_to_reconcile"), std::string::npos) << *rows;
   EXPECT_EQ(rows->find("TEMP B-TREE"), std::string::npos) << *rows;  // no sort step
