@@ -10,10 +10,6 @@ core::Error not_found(const core::CompositionId& id) {
                                 "no composition " + id.value() + " for this tenant");
 }
 
-video::ProviderCredentials video_credentials(const tenants::ProviderCredentials& credentials) {
-  return {credentials.account_sid, credentials.api_key_sid, credentials.api_key_secret};
-}
-
 }  // namespace
 
 std::string truncate_utf8(std::string_view text, std::size_t max_bytes) {
@@ -92,7 +88,7 @@ core::Result<MediaGrant> CompositionService::media(const MediaRequester& request
                                     "the media access could not be recorded in the audit log, so "
                                     "no media URL was issued; retry later");
 
-  auto url = provider_.composition_media_url(video_credentials(*context->credentials),
+  auto url = provider_.composition_media_url(rooms::video_credentials(*context->credentials),
                                              *composition->provider_composition_sid,
                                              options_.media_url_ttl);
   if (!url) {

@@ -56,8 +56,4 @@ bool is_transient(const core::Error& error) {
          error.kind == core::ErrorKind::kRateLimited || error.kind == core::ErrorKind::kInternal;
 }
 
-video::ProviderCredentials provider_credentials(const tenants::ProviderCredentials& c) {
-  return {c.account_sid, c.api_key_sid, c.api_key_secret};
-}
-
 }  // namespace roomplane::compositions

@@ -25,6 +25,4 @@ alerts::Alert composition_alert(std::string_view kind, const Composition& c, cor
 // this composition.
 bool is_transient(const core::Error& error);
 
-video::ProviderCredentials provider_credentials(const tenants::ProviderCredentials& c);
-
 }  // namespace roomplane::compositions

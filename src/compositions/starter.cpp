@@ -84,7 +84,7 @@ CompositionStarter::JobResult CompositionStarter::start_one(Composition& job) {
                             "tenant set-twilio`"));
     result = JobResult::kRetrying;
   } else {
-    const auto credentials = provider_credentials(*context->credentials);
+    const auto credentials = rooms::video_credentials(*context->credentials);
     job.layout = layout_from_setting(context->settings.composition_layout);
     job.format = format_from_setting(context->settings.composition_format);
     // Adopt before create: the provider may already hold one from an attempt whose answer was

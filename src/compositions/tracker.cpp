@@ -68,7 +68,7 @@ bool CompositionTracker::track_one(Composition& job) {
   } else if (!job.provider_composition_sid) {
     provider_error = core::Error::internal("tracked composition has no provider SID");
   } else {
-    auto fetched = provider_.fetch_composition(provider_credentials(*context->credentials),
+    auto fetched = provider_.fetch_composition(rooms::video_credentials(*context->credentials),
                                                *job.provider_composition_sid);
     if (fetched)
       info = *fetched;

@@ -47,10 +47,6 @@ std::string_view kind_name(core::ErrorKind kind) {
   return "internal";
 }
 
-video::ProviderCredentials video_credentials(const tenants::ProviderCredentials& c) {
-  return {c.account_sid, c.api_key_sid, c.api_key_secret};
-}
-
 nlohmann::json room_fields(const rooms::Room& room) {
   return {{"tenant_id", room.tenant_id.value()},
           {"room_id", room.id.value()},
@@ -177,7 +173,7 @@ core::Result<workers::CycleReport> Reconciler::run_once() {
       report.failed += rooms_of_tenant.size();
       continue;
     }
-    const auto credentials = video_credentials(*context->credentials);
+    const auto credentials = rooms::video_credentials(*context->credentials);
     int budget = options_.tenant_request_budget;
     for (std::size_t i = 0; i < rooms_of_tenant.size(); ++i) {
       const auto outcome = reconcile_room(*rooms_of_tenant[i], credentials, budget);

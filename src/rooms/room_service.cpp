@@ -65,10 +65,6 @@ bool is_clean_text(std::string_view text) {
   return true;
 }
 
-video::ProviderCredentials video_credentials(const tenants::ProviderCredentials& c) {
-  return {c.account_sid, c.api_key_sid, c.api_key_secret};
-}
-
 // 409 for a room that is not in progress, nullopt when it is.
 std::optional<core::Error> not_in_progress(const Room& room) {
   switch (room.status) {
@@ -699,6 +695,10 @@ core::Result<RecoveryReport> RoomService::recover_creating(core::TimePoint creat
     ++result.pending;  // the provider is down or refuses us: try again on the next run
   }
   return result;
+}
+
+video::ProviderCredentials video_credentials(const tenants::ProviderCredentials& credentials) {
+  return {credentials.account_sid, credentials.api_key_sid, credentials.api_key_secret};
 }
 
 }  // namespace roomplane::rooms

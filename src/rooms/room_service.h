@@ -84,6 +84,8 @@ struct TenantContext {
   std::optional<tenants::ProviderCredentials> credentials;  // unset: not configured
 };
 using TenantContextLookup = std::function<core::Result<TenantContext>(const core::TenantId&)>;
+// What a provider call takes from a tenant's credentials (the auth token only signs webhooks).
+video::ProviderCredentials video_credentials(const tenants::ProviderCredentials& credentials);
 // The same from caches only, never blocking: nullopt when not cached (room_service.h's token
 // fast path then falls back to TenantContextLookup on the WorkPool).
 using TenantContextPeek = std::function<std::optional<TenantContext>(const core::TenantId&)>;

@@ -17,8 +17,6 @@
 #include <set>
 #include <thread>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -45,6 +43,7 @@
 #include "storage/sqlite_database.h"
 #include "storage/sqlite_room_store.h"
 #include "storage/sqlite_tenant_stores.h"
+#include "support/free_port.h"
 #include "support/temp_dir.h"
 #include "tenants/tenant_admin.h"
 #include "tenants/tenant_directory.h"
@@ -60,13 +59,6 @@ using namespace std::chrono_literals;
 
 constexpr int kConsultations = 50;
 constexpr auto kDeadlineFloor = 6s;  // every consultation here is short: the floor decides
-
-std::uint16_t free_port() {
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::acceptor acceptor(
-      io, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
-  return acceptor.local_endpoint().port();
-}
 
 // Counts what the pipeline published, so the test can see the events a callback would send.
 class CountingNotifier final : public realtime::Notifier {
@@ -138,7 +130,7 @@ class RecordingPipelineChaos : public ::testing::Test {
     provider_ = std::make_unique<twilio::TwilioRestClient>(
         http_, clock_, twilio::real_sleep(), metrics_, observability::Logger(), provider_options);
 
-    const auto port = free_port();
+    const auto port = roomplane::testing::free_port();
     public_url_ = "http://127.0.0.1:" + std::to_string(port);
     key_index_ =
         std::make_unique<rooms::ProviderKeyDirectory>(tenant_store_, directory_, clock_, 30s);

@@ -12,8 +12,6 @@
 #include <set>
 #include <thread>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -32,6 +30,7 @@
 #include "storage/sqlite_database.h"
 #include "storage/sqlite_room_store.h"
 #include "storage/sqlite_tenant_stores.h"
+#include "support/free_port.h"
 #include "support/temp_dir.h"
 #include "tenants/tenant_admin.h"
 #include "tenants/tenant_directory.h"
@@ -46,16 +45,6 @@ namespace {
 
 using nlohmann::json;
 using namespace std::chrono_literals;
-
-// The server's port must be known before the routes are built (the webhook route verifies
-// signatures against the public URL, which is also the rooms' status callback), so one is
-// picked first. Another process taking it in between is possible but unlikely on loopback.
-std::uint16_t free_port() {
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::acceptor acceptor(
-      io, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
-  return acceptor.local_endpoint().port();
-}
 
 struct Reply {
   unsigned status = 0;
@@ -105,7 +94,7 @@ class RoomsEndToEnd : public ::testing::Test {
     provider_ = std::make_unique<twilio::TwilioRestClient>(
         http_, clock_, twilio::real_sleep(), metrics_, observability::Logger(), provider_options);
 
-    const auto port = free_port();
+    const auto port = roomplane::testing::free_port();
     public_url_ = "http://127.0.0.1:" + std::to_string(port);
     key_index_ = std::make_unique<ProviderKeyDirectory>(tenant_store_, directory_, clock_, 30s);
     RoomServiceOptions options;
