@@ -242,11 +242,44 @@ CREATE TABLE media_access_log (
 CREATE INDEX media_access_by_composition ON media_access_log (tenant_id, composition_id, accessed_at);
 )sql";
 
+// The ledger's key leads with the provider room. Keyed by (tenant, idempotency key), a SHA-256,
+// every insert landed on a random page of the key's index, so a commit of N callbacks wrote N
+// index pages; keyed by (tenant, room SID, key), one room's callbacks share pages, and a commit
+// writes about one page per room it touches (bench/README.md). The same key is unique either way
+// (the room SID is part of what the key hashes). It also serves link time's "events of this
+// provider room" (attach_events), which scanned the tenant's ledger since 0003 dropped
+// events_by_room. provider_room_sid is '' for a callback that names no room: in a rowid
+// table's primary key, NULLs would all be distinct and such callbacks never deduplicated.
+constexpr std::string_view kLedgerByRoom = R"sql(
+CREATE TABLE events_by_room_key (
+  tenant_id          TEXT    NOT NULL,
+  provider_room_sid  TEXT    NOT NULL,  -- '' when the callback names no room
+  idempotency_key    TEXT    NOT NULL,  -- derived from tenant, room SID, event, object SID, sequence
+  room_id            TEXT,
+  event_name         TEXT    NOT NULL,
+  sequence_number    INTEGER,
+  occurred_at        INTEGER,
+  received_at        INTEGER NOT NULL,
+  applied            INTEGER NOT NULL DEFAULT 0,
+  params             TEXT    NOT NULL,  -- the raw callback parameters as JSON
+  PRIMARY KEY (tenant_id, provider_room_sid, idempotency_key)
+);
+INSERT INTO events_by_room_key (tenant_id, provider_room_sid, idempotency_key, room_id,
+                                event_name, sequence_number, occurred_at, received_at, applied,
+                                params)
+  SELECT tenant_id, IFNULL(provider_room_sid, ''), idempotency_key, room_id, event_name,
+         sequence_number, occurred_at, received_at, applied, params
+  FROM events ORDER BY rowid;
+DROP TABLE events;
+ALTER TABLE events_by_room_key RENAME TO events;
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "0001_initial", kInitialSchema},
     Migration{2, "0002_room_state", kRoomState},
     Migration{3, "0003_lean_ledger", kLeanLedger},
     Migration{4, "0004_recording_pipeline", kRecordingPipeline},
+    Migration{5, "0005_ledger_by_room", kLedgerByRoom},
 };
 
 }  // namespace

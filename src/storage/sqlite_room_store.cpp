@@ -761,7 +761,8 @@ core::Result<bool> record_event(Connection& c, const rooms::IngestItem& item,
   static const std::string kSql =
       "INSERT INTO events (tenant_id, idempotency_key, room_id, provider_room_sid, event_name, "
       "sequence_number, occurred_at, received_at, applied, params) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, idempotency_key) DO NOTHING";
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+      "ON CONFLICT (tenant_id, provider_room_sid, idempotency_key) DO NOTHING";
   auto stmt = c.prepare(kSql);
   if (!stmt)
     return std::move(stmt).take_error();
@@ -772,7 +773,7 @@ core::Result<bool> record_event(Connection& c, const rooms::IngestItem& item,
     s.bind(3, touched->room->id.value());
   else
     s.bind(3, std::nullopt);
-  s.bind_nullable(4, null_if_empty(e.room_sid))
+  s.bind(4, e.room_sid)  // '' for no room: part of the key, where NULLs would never collide
       .bind(5, rooms::to_string(e.type))
       .bind_nullable(6, e.sequence_number);
   // An unknown event without a usable time carries the epoch: no time, not 1970.
@@ -790,11 +791,15 @@ core::Result<bool> record_event(Connection& c, const rooms::IngestItem& item,
 
 core::Status mark_not_applied(Connection& c, const rooms::IngestItem& item) {
   static const std::string kSql =
-      "UPDATE events SET applied = 0 WHERE tenant_id = ? AND idempotency_key = ?";
+      "UPDATE events SET applied = 0 "
+      "WHERE tenant_id = ? AND provider_room_sid = ? AND idempotency_key = ?";
   auto stmt = c.prepare(kSql);
   if (!stmt)
     return std::move(stmt).take_error();
-  (*stmt)->bind(1, item.tenant.value()).bind(2, item.idempotency_key);
+  (*stmt)
+      ->bind(1, item.tenant.value())
+      .bind(2, item.event.room_sid)
+      .bind(3, item.idempotency_key);
   return (*stmt)->run();
 }
 

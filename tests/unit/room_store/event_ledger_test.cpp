@@ -8,6 +8,7 @@
 
 #include "room_store_fixture.h"
 #include "rooms/state_codec.h"
+#include "support/query_plan.h"
 
 namespace roomplane::storage::testing {
 namespace {
@@ -226,13 +227,51 @@ TEST_F(EventLedgerTest, RecordsButDoesNotApplyUnknownAndIncompleteEvents) {
   EXPECT_EQ(outcomes[0].room, RoomId("rm_1"));
   EXPECT_FALSE(outcomes[2].room);
   EXPECT_EQ(column("SELECT event_name || ' ' || applied || ' ' || IFNULL(occurred_at, '-') || ' ' "
-                   "|| IFNULL(provider_room_sid, '-') FROM events ORDER BY rowid"),
+                   "|| IFNULL(NULLIF(provider_room_sid, ''), '-') FROM events ORDER BY rowid"),
             (std::vector<std::string>{
                 "unknown 0 - RM1",
                 "participant_connected 0 " + std::to_string(1'790'000'003'000LL) + " RM1",
                 "unknown 0 - -"}));
   EXPECT_EQ(view(kTenantA, "rm_1").state.status, rooms::RoomStatus::kUnknown);
   EXPECT_EQ(scalar("SELECT COUNT(*) FROM room_states"), "0");
+}
+
+TEST_F(EventLedgerTest, ACallbackThatNamesNoRoomIsStillDeduplicated) {
+  // The key's room column holds '' for such a callback: with NULL there, SQLite would treat
+  // every copy as a distinct key and store each replay again.
+  auto roomless = event(RoomEventType::kUnknown, "", core::TimePoint{}, std::nullopt);
+  roomless.raw_name = "account-suspended";
+  auto first = ingest({item(kTenantA, roomless), item(kTenantA, roomless)});
+  auto again = ingest({item(kTenantA, roomless)});
+  ASSERT_EQ(first.size(), 2u);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_FALSE(first[0].duplicate);
+  EXPECT_TRUE(first[1].duplicate);
+  EXPECT_TRUE(again[0].duplicate);
+  EXPECT_EQ(scalar("SELECT COUNT(*) || ' ' || provider_room_sid || '.' FROM events"), "1 .");
+}
+
+// The ledger's writes find their rows through its key, which leads with (tenant, room): the
+// insert's conflict check, the applied correction, and link time's "this room's events so far",
+// which searched every event of the tenant while the key was (tenant, idempotency key).
+TEST_F(EventLedgerTest, LedgerStatementsSearchByTenantAndRoom) {
+  auto plan = [&](const std::string& sql) {
+    return roomplane::testing::query_plan(*db_, sql).value();
+  };
+  const std::string applied_fix = plan(
+      "UPDATE events SET applied = 0 WHERE tenant_id = 'a' AND provider_room_sid = 'RM1' AND "
+      "idempotency_key = 'k'");
+  EXPECT_NE(applied_fix.find("USING INDEX sqlite_autoindex_events_1 (tenant_id=? AND "
+                             "provider_room_sid=? AND idempotency_key=?)"),
+            std::string::npos)
+      << applied_fix;
+  const std::string attach = plan(
+      "UPDATE events SET room_id = 'rm_1' WHERE tenant_id = 'a' AND provider_room_sid = 'RM1' "
+      "AND room_id IS NULL");
+  EXPECT_NE(attach.find("USING INDEX sqlite_autoindex_events_1 (tenant_id=? AND "
+                        "provider_room_sid=?)"),
+            std::string::npos)
+      << attach;
 }
 
 TEST_F(EventLedgerTest, OutOfOrderDeliveryStoresTheSameAsInOrder) {
