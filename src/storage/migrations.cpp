@@ -274,12 +274,45 @@ DROP TABLE events;
 ALTER TABLE events_by_room_key RENAME TO events;
 )sql";
 
+// The participants projection is written on every join and leave, and read by nobody on a hot
+// path (rooms are served from room_states). It was a rowid table with three indexes, two of them
+// on random ids (participant_id, the provider SID), so every join wrote four pages, three of
+// them at random. WITHOUT ROWID keyed by (tenant, room, provider SID), a join writes one page,
+// shared with that room's other participants. A provider SID is unique per room now rather than
+// per tenant: a forged callback naming another room's participant SID gets a row in the room it
+// names, which matches that room's own state, instead of being refused by the index.
+constexpr std::string_view kParticipantsByRoom = R"sql(
+CREATE TABLE participants_by_room_key (
+  tenant_id                 TEXT    NOT NULL,
+  room_id                   TEXT    NOT NULL,
+  provider_participant_sid  TEXT    NOT NULL,
+  participant_id            TEXT    NOT NULL,  -- pt_..., kept across updates
+  identity                  TEXT    NOT NULL,
+  status                    TEXT    NOT NULL,  -- connected | disconnected
+  connected_at              INTEGER,
+  disconnected_at           INTEGER,
+  duration_seconds          INTEGER,
+  last_sequence_number      INTEGER NOT NULL DEFAULT -1,
+  PRIMARY KEY (tenant_id, room_id, provider_participant_sid),
+  FOREIGN KEY (tenant_id, room_id) REFERENCES rooms (tenant_id, room_id)
+) WITHOUT ROWID;
+INSERT INTO participants_by_room_key (tenant_id, room_id, provider_participant_sid,
+                                      participant_id, identity, status, connected_at,
+                                      disconnected_at, duration_seconds, last_sequence_number)
+  SELECT tenant_id, room_id, provider_participant_sid, participant_id, identity, status,
+         connected_at, disconnected_at, duration_seconds, last_sequence_number
+  FROM participants;
+DROP TABLE participants;
+ALTER TABLE participants_by_room_key RENAME TO participants;
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "0001_initial", kInitialSchema},
     Migration{2, "0002_room_state", kRoomState},
     Migration{3, "0003_lean_ledger", kLeanLedger},
     Migration{4, "0004_recording_pipeline", kRecordingPipeline},
     Migration{5, "0005_ledger_by_room", kLedgerByRoom},
+    Migration{6, "0006_participants_by_room", kParticipantsByRoom},
 };
 
 }  // namespace

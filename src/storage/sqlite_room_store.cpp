@@ -219,19 +219,18 @@ ParticipantRows rows_of(const RoomState& state) {
 }
 
 // Upserts the participants of `state` whose row differs from `before` (all of them when
-// `before` is null). A participant keeps the id it got when first written, and a row of
-// another room is never taken over: provider SIDs are unique, so a clash is a forged or broken
-// callback of the same tenant, and the first room keeps its participant.
+// `before` is null). A participant keeps the id it got when first written. Rows are keyed by
+// (tenant, room, provider SID), so one room's rows never touch another's.
 core::Status project_participants(Connection& c, const Room& room, const RoomState& state,
                                   const ParticipantRows* before) {
   static const std::string kSql =
       "INSERT INTO participants (tenant_id, participant_id, room_id, provider_participant_sid, "
       "identity, status, connected_at, disconnected_at, duration_seconds) "
       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-      "ON CONFLICT (tenant_id, provider_participant_sid) DO UPDATE SET "
+      "ON CONFLICT (tenant_id, room_id, provider_participant_sid) DO UPDATE SET "
       "identity = excluded.identity, status = excluded.status, "
       "connected_at = excluded.connected_at, disconnected_at = excluded.disconnected_at, "
-      "duration_seconds = excluded.duration_seconds WHERE participants.room_id = excluded.room_id";
+      "duration_seconds = excluded.duration_seconds";
   for (const auto& [sid, p] : state.participants) {
     if (before) {
       const auto it = before->find(sid);
@@ -796,10 +795,7 @@ core::Status mark_not_applied(Connection& c, const rooms::IngestItem& item) {
   auto stmt = c.prepare(kSql);
   if (!stmt)
     return std::move(stmt).take_error();
-  (*stmt)
-      ->bind(1, item.tenant.value())
-      .bind(2, item.event.room_sid)
-      .bind(3, item.idempotency_key);
+  (*stmt)->bind(1, item.tenant.value()).bind(2, item.event.room_sid).bind(3, item.idempotency_key);
   return (*stmt)->run();
 }
 
