@@ -4,24 +4,56 @@
 // to be valid UTF-8; everything else goes through nlohmann::json.
 
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
 namespace roomplane::core {
 
+namespace json_text_detail {
+
+// True when one of the 8 bytes in `word` may need escaping (< 0x20, '"' or '\\'). Classic SWAR
+// tests: they can report a byte that does not need it (the caller then looks byte by byte), never
+// miss one that does.
+constexpr bool may_need_escape(std::uint64_t word) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+  const auto has_zero = [](std::uint64_t v) { return ((v - kOnes) & ~v & kHigh) != 0; };
+  const bool control = ((word - kOnes * 0x20) & ~word & kHigh) != 0;
+  return control || has_zero(word ^ (kOnes * '"')) || has_zero(word ^ (kOnes * '\\'));
+}
+
+constexpr bool needs_escape(unsigned char c) {
+  return c < 0x20 || c == '"' || c == '\\';
+}
+
+}  // namespace json_text_detail
+
 // A JSON string literal of valid UTF-8 text, escaped as nlohmann::json::dump (ensure_ascii off)
 // and JSON.stringify escape it: quote, backslash, the short escapes, \u00xx for other controls.
+// Text is scanned 8 bytes at a time: tokens and ids, the usual content, need no escape at all.
 inline void append_json_string(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
-  const auto needs_escape = [](unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; };
   out += '"';
   std::size_t run = 0;  // start of the pending run of characters copied as they are
-  for (std::size_t i = 0; i < text.size(); ++i) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (i + 8 <= text.size()) {
+      std::uint64_t word;
+      std::memcpy(&word, text.data() + i, sizeof word);
+      if (!json_text_detail::may_need_escape(word)) {
+        i += 8;
+        continue;
+      }
+    }
     const auto c = static_cast<unsigned char>(text[i]);
-    if (!needs_escape(c))
+    if (!json_text_detail::needs_escape(c)) {
+      ++i;
       continue;
+    }
     out.append(text.data() + run, i - run);
-    run = i + 1;
+    run = ++i;
     switch (c) {
       case '"':
         out += "\\\"";

@@ -18,34 +18,33 @@ constexpr std::string_view kBase64UrlAlphabet =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 constexpr std::string_view kBase32Alphabet = "abcdefghijklmnopqrstuvwxyz234567";
 
+// Written through a pointer into a string sized once: appending char by char re-checked the
+// capacity for every output byte, and the JWT of every token request goes through here.
 std::string encode64(std::string_view bytes, std::string_view alphabet, bool pad) {
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  const auto byte = [&](std::size_t k) {
-    return static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[k]));
-  };
-  for (; i + 3 <= bytes.size(); i += 3) {
-    const std::uint32_t n = (byte(i) << 16) | (byte(i + 1) << 8) | byte(i + 2);
-    out += alphabet[(n >> 18) & 63];
-    out += alphabet[(n >> 12) & 63];
-    out += alphabet[(n >> 6) & 63];
-    out += alphabet[n & 63];
+  const std::size_t whole = bytes.size() / 3;
+  const std::size_t rest = bytes.size() - whole * 3;
+  const std::size_t tail = rest == 0 ? 0 : (pad ? 4 : rest + 1);
+  std::string out(whole * 4 + tail, '\0');
+  char* o = out.data();
+  const auto* in = reinterpret_cast<const unsigned char*>(bytes.data());
+  for (std::size_t k = 0; k < whole; ++k, in += 3) {
+    const std::uint32_t n = (std::uint32_t{in[0]} << 16) | (std::uint32_t{in[1]} << 8) | in[2];
+    *o++ = alphabet[(n >> 18) & 63];
+    *o++ = alphabet[(n >> 12) & 63];
+    *o++ = alphabet[(n >> 6) & 63];
+    *o++ = alphabet[n & 63];
   }
-  const std::size_t rest = bytes.size() - i;
-  if (rest == 1) {
-    const std::uint32_t n = byte(i) << 16;
-    out += alphabet[(n >> 18) & 63];
-    out += alphabet[(n >> 12) & 63];
+  if (rest != 0) {
+    const std::uint32_t n =
+        (std::uint32_t{in[0]} << 16) | (rest == 2 ? std::uint32_t{in[1]} << 8 : 0);
+    *o++ = alphabet[(n >> 18) & 63];
+    *o++ = alphabet[(n >> 12) & 63];
+    if (rest == 2)
+      *o++ = alphabet[(n >> 6) & 63];
     if (pad)
-      out += "==";
-  } else if (rest == 2) {
-    const std::uint32_t n = (byte(i) << 16) | (byte(i + 1) << 8);
-    out += alphabet[(n >> 18) & 63];
-    out += alphabet[(n >> 12) & 63];
-    out += alphabet[(n >> 6) & 63];
-    if (pad)
-      out += '=';
+      *o++ = '=';
+    if (pad && rest == 1)
+      *o++ = '=';
   }
   return out;
 }
@@ -138,12 +137,12 @@ bool constant_time_equals(std::string_view a, std::string_view b) {
 
 std::string hex_encode(std::string_view bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
+  std::string out(bytes.size() * 2, '\0');
+  char* o = out.data();
   for (char c : bytes) {
     const auto b = static_cast<unsigned char>(c);
-    out += kDigits[b >> 4];
-    out += kDigits[b & 15];
+    *o++ = kDigits[b >> 4];
+    *o++ = kDigits[b & 15];
   }
   return out;
 }

@@ -107,6 +107,10 @@ TEST(PercentDecode, DecodesEscapes) {
   EXPECT_EQ(percent_decode("a+b"), "a+b");
   EXPECT_EQ(percent_decode("a+b", /*plus_is_space=*/true), "a b");
   EXPECT_EQ(percent_decode(""), "");
+  EXPECT_EQ(percent_decode("%41"), "A");
+  EXPECT_EQ(percent_decode("plain/path/without/escapes"), "plain/path/without/escapes");
+  EXPECT_EQ(percent_decode("a+%2B+b%20", /*plus_is_space=*/true), "a + b ");
+  EXPECT_EQ(percent_decode("++%25", /*plus_is_space=*/true), "  %");
 }
 
 TEST(PercentDecode, RejectsMalformedEscapes) {

@@ -48,6 +48,27 @@ TEST(JsonText, RandomUtf8TextMatchesNlohmann) {
   }
 }
 
+TEST(JsonText, AnEscapeAnywhereInALongRunIsFound) {
+  // The writer skips 8 clean bytes at a time: put each character that needs escaping (and the
+  // bytes just around the tests' thresholds) at every offset of texts longer than one word.
+  std::vector<std::string> specials;
+  for (int c = 0; c < 0x20; ++c)
+    specials.emplace_back(1, static_cast<char>(c));
+  for (const char* s : {"\"", "\\", " ", "!", "#", "[", "]", "\x7f", "\xc3\xa9", "\xe2\x80\xa8"})
+    specials.emplace_back(s);
+  for (const auto& special : specials) {
+    for (std::size_t length : {8u, 9u, 16u, 23u, 40u}) {
+      for (std::size_t at = 0; at < length; ++at) {
+        std::string text(length, 'x');
+        text.replace(at, 1, special);
+        ASSERT_EQ(written(text), reference(text))
+            << "byte " << static_cast<int>(static_cast<unsigned char>(special[0])) << " at " << at
+            << " of " << length;
+      }
+    }
+  }
+}
+
 TEST(JsonText, AppendsToWhatIsThere) {
   std::string out = "{\"k\":";
   append_json_string(out, "v");
