@@ -115,6 +115,35 @@ TEST_F(ServerTest, AnswersPipelinedRequestsInOrder) {
   EXPECT_EQ(json_body(client->read_response())["id"], "two");
 }
 
+// The server writes response heads itself (not through Beast's serializer): the exact bytes,
+// for a body with extra and stripped headers, a 204 (no Content-Length), HTTP/1.0 keep-alive
+// and the closing response of HTTP/1.1.
+TEST_F(ServerTest, ResponseHeadsAreExactHttp) {
+  start();
+  auto client = connect();
+  ASSERT_FALSE(client->send_raw(
+      "GET /v1/tenant HTTP/1.1\r\nHost: x\r\nX-Request-Id: req-one\r\n\r\n"
+      "DELETE /v1/rooms/a HTTP/1.0\r\nConnection: keep-alive\r\nX-Request-Id: req-two\r\n\r\n"
+      "GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\nX-Request-Id: req-three\r\n\r\n"
+      "GET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Request-Id: req-four\r\n\r\n"));
+  const std::string tenant_body = R"({"tenant":"visible"})";
+  const std::string healthz_body = R"({"ok":true})";
+  const std::string missing_body =
+      R"({"error":{"code":"not_found","message":"no route matches this path"}})";
+  EXPECT_EQ(client->read_until_close(),
+            "HTTP/1.1 200 OK\r\nServer: roomplane\r\nX-Request-Id: req-one\r\n"
+            "Content-Type: application/json\r\nX-Custom: yes\r\nContent-Length: " +
+                std::to_string(tenant_body.size()) + "\r\n\r\n" + tenant_body +
+                "HTTP/1.0 204 No Content\r\nServer: roomplane\r\nX-Request-Id: req-two\r\n"
+                "Connection: keep-alive\r\n\r\n"
+                "HTTP/1.0 200 OK\r\nServer: roomplane\r\nX-Request-Id: req-three\r\n"
+                "Content-Type: application/json\r\nConnection: keep-alive\r\nContent-Length: " +
+                std::to_string(healthz_body.size()) + "\r\n\r\n" + healthz_body +
+                "HTTP/1.1 404 Not Found\r\nServer: roomplane\r\nX-Request-Id: req-four\r\n"
+                "Content-Type: application/json\r\nConnection: close\r\nContent-Length: " +
+                std::to_string(missing_body.size()) + "\r\n\r\n" + missing_body);
+}
+
 TEST_F(ServerTest, Http10WithoutKeepAliveIsClosedAfterTheResponse) {
   start();
   auto client = connect();

@@ -102,6 +102,26 @@ class TestClient {
     return request(bhttp::verb::get, target, {}, headers);
   }
 
+  // Every byte the server sends until it closes the connection (or the deadline passes): for
+  // tests of the exact bytes on the wire.
+  std::string read_until_close(std::chrono::milliseconds deadline = kClientDeadline) {
+    std::string bytes(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+    buffer_.consume(buffer_.size());
+    beast::error_code result;
+    stream_.expires_after(deadline);
+    while (!result) {
+      char scratch[512];
+      std::size_t got = 0;
+      stream_.async_read_some(net::buffer(scratch), [&](beast::error_code ec, std::size_t n) {
+        result = ec;
+        got = n;
+      });
+      run();
+      bytes.append(scratch, got);
+    }
+    return bytes;
+  }
+
   // True when the server closes the connection (end of stream or reset) before the deadline;
   // any bytes still arriving are read and dropped.
   bool wait_for_close(std::chrono::milliseconds deadline = kClientDeadline) {
