@@ -2,12 +2,11 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 
 namespace roomplane::crypto {
 namespace {
@@ -82,12 +81,88 @@ std::optional<std::string> decode64(std::string_view text, std::string_view alph
   return out;
 }
 
+// OpenSSL 3's one-shot SHA256() and HMAC() look the algorithm up by name in the provider
+// registry on every call (an implicit fetch, with its lock and parameter parsing): a sixth of a
+// token request's instructions went there. The digests are fetched once instead; a fetched
+// EVP_MD is immutable and may be shared by threads (OpenSSL's threading guide), so these are
+// constants, not shared mutable state. They live until exit on purpose.
+const EVP_MD* fetched_digest(const char* name) {
+  EVP_MD* md = EVP_MD_fetch(nullptr, name, nullptr);
+  if (md == nullptr) {
+    std::fprintf(stderr, "roomplane: OpenSSL has no %s digest; cannot continue\n", name);
+    std::abort();
+  }
+  return md;
+}
+
+const EVP_MD* sha256_digest() {
+  static const EVP_MD* const md = fetched_digest("SHA256");
+  return md;
+}
+
+const EVP_MD* sha1_digest() {
+  static const EVP_MD* const md = fetched_digest("SHA1");
+  return md;
+}
+
+class DigestContext {
+ public:
+  DigestContext() : ctx_(EVP_MD_CTX_new()) {
+    if (ctx_ == nullptr) {
+      std::fputs("roomplane: EVP_MD_CTX_new failed (out of memory)\n", stderr);
+      std::abort();
+    }
+  }
+  ~DigestContext() { EVP_MD_CTX_free(ctx_); }
+  DigestContext(const DigestContext&) = delete;
+  DigestContext& operator=(const DigestContext&) = delete;
+
+  // H(first || second) into `out` (EVP_MD_get_size(md) bytes).
+  void digest(const EVP_MD* md, std::string_view first, std::string_view second,
+              unsigned char* out) {
+    unsigned int len = 0;
+    if (EVP_DigestInit_ex(ctx_, md, nullptr) != 1 ||
+        EVP_DigestUpdate(ctx_, first.data(), first.size()) != 1 ||
+        EVP_DigestUpdate(ctx_, second.data(), second.size()) != 1 ||
+        EVP_DigestFinal_ex(ctx_, out, &len) != 1) {
+      std::fputs("roomplane: OpenSSL digest failed\n", stderr);
+      std::abort();
+    }
+  }
+
+ private:
+  EVP_MD_CTX* ctx_;
+};
+
+// HMAC (RFC 2104) over a pre-fetched digest: H((K ^ opad) || H((K ^ ipad) || message)), with K
+// hashed first when longer than a block. Checked against RFC 4231 and the Twilio vectors.
 std::string hmac(const EVP_MD* md, std::string_view key, std::string_view message) {
+  constexpr std::size_t kMaxBlock = 128;
+  const auto block = static_cast<std::size_t>(EVP_MD_get_block_size(md));
+  const auto size = static_cast<std::size_t>(EVP_MD_get_size(md));
+  if (block > kMaxBlock || size > EVP_MAX_MD_SIZE) {
+    std::fputs("roomplane: HMAC digest with an unexpected block size\n", stderr);
+    std::abort();
+  }
+  DigestContext ctx;
+  unsigned char pad[kMaxBlock] = {};
+  unsigned char inner[EVP_MAX_MD_SIZE];
   unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(md, key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(message.data()), message.size(), out, &len);
-  return std::string(reinterpret_cast<const char*>(out), len);
+  if (key.size() > block) {
+    ctx.digest(md, key, {}, pad);
+  } else {
+    std::memcpy(pad, key.data(), key.size());
+  }
+  for (std::size_t i = 0; i < block; ++i)
+    pad[i] ^= 0x36;
+  ctx.digest(md, std::string_view(reinterpret_cast<const char*>(pad), block), message, inner);
+  for (std::size_t i = 0; i < block; ++i)
+    pad[i] ^= 0x36 ^ 0x5c;
+  ctx.digest(md, std::string_view(reinterpret_cast<const char*>(pad), block),
+             std::string_view(reinterpret_cast<const char*>(inner), size), out);
+  OPENSSL_cleanse(pad, sizeof pad);
+  OPENSSL_cleanse(inner, sizeof inner);
+  return std::string(reinterpret_cast<const char*>(out), size);
 }
 
 }  // namespace
@@ -114,7 +189,7 @@ std::string random_token(std::string_view prefix, std::size_t random_chars) {
 
 std::array<std::uint8_t, 32> sha256(std::string_view data) {
   std::array<std::uint8_t, 32> out{};
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data());
+  DigestContext().digest(sha256_digest(), data, {}, out.data());
   return out;
 }
 
@@ -124,11 +199,11 @@ std::string sha256_hex(std::string_view data) {
 }
 
 std::string hmac_sha256(std::string_view key, std::string_view message) {
-  return hmac(EVP_sha256(), key, message);
+  return hmac(sha256_digest(), key, message);
 }
 
 std::string hmac_sha1(std::string_view key, std::string_view message) {
-  return hmac(EVP_sha1(), key, message);
+  return hmac(sha1_digest(), key, message);
 }
 
 bool constant_time_equals(std::string_view a, std::string_view b) {

@@ -55,6 +55,26 @@ TEST(Hmac, Rfc4231Case2) {
             "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
 }
 
+// HMAC is built on a pre-fetched digest (crypto.cpp): every key-length case of RFC 2104 (shorter
+// than a block, exactly a block, longer and hashed first, empty), against RFC 4231 / RFC 2202
+// vectors, and the one for a 64-byte key from Python's hmac module.
+TEST(Hmac, EveryKeyLength) {
+  EXPECT_EQ(hex_encode(hmac_sha256(std::string(20, '\x0b'), "Hi There")),
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+  std::string block_key;
+  for (int i = 0; i < 64; ++i)
+    block_key += static_cast<char>(i);
+  EXPECT_EQ(hex_encode(hmac_sha256(block_key, "exactly one block of key")),
+            "aed89a53f83495834369f6c764db660e0e41d224347eb2b6f2054241399e36e2");
+  const std::string long_message = "Test Using Larger Than Block-Size Key - Hash Key First";
+  EXPECT_EQ(hex_encode(hmac_sha256(std::string(131, '\xaa'), long_message)),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+  EXPECT_EQ(hex_encode(hmac_sha1(std::string(80, '\xaa'), long_message)),
+            "aa4ae5e15272d00e95705637ce8a3b55ed402112");
+  EXPECT_EQ(hex_encode(hmac_sha256("", "")),
+            "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+}
+
 TEST(ConstantTimeEquals, ComparesContentAndLength) {
   EXPECT_TRUE(constant_time_equals("abc", "abc"));
   EXPECT_FALSE(constant_time_equals("abc", "abd"));
