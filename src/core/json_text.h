@@ -86,4 +86,56 @@ inline void append_json_string(std::string& out, std::string_view text) {
   out += '"';
 }
 
+// True when `text` is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing
+// past U+10FFFF), the same bytes nlohmann::json's serializer accepts. ASCII runs are skipped 8
+// bytes at a time.
+inline bool is_valid_utf8(std::string_view text) {
+  const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t size = text.size();
+  std::size_t i = 0;
+  while (i < size) {
+    if (i + 8 <= size) {
+      std::uint64_t word;
+      std::memcpy(&word, bytes + i, sizeof word);
+      if ((word & 0x8080808080808080ULL) == 0) {
+        i += 8;
+        continue;
+      }
+    }
+    const unsigned char lead = bytes[i];
+    if (lead < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t length = 0;
+    unsigned char second_low = 0x80;
+    unsigned char second_high = 0xBF;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+      length = 2;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      length = 3;
+      if (lead == 0xE0)
+        second_low = 0xA0;  // overlong below U+0800
+      if (lead == 0xED)
+        second_high = 0x9F;  // UTF-16 surrogates
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      length = 4;
+      if (lead == 0xF0)
+        second_low = 0x90;  // overlong below U+10000
+      if (lead == 0xF4)
+        second_high = 0x8F;  // past U+10FFFF
+    } else {
+      return false;
+    }
+    if (i + length > size || bytes[i + 1] < second_low || bytes[i + 1] > second_high)
+      return false;
+    for (std::size_t k = 2; k < length; ++k) {
+      if (bytes[i + k] < 0x80 || bytes[i + k] > 0xBF)
+        return false;
+    }
+    i += length;
+  }
+  return true;
+}
+
 }  // namespace roomplane::core

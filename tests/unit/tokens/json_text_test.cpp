@@ -69,6 +69,54 @@ TEST(JsonText, AnEscapeAnywhereInALongRunIsFound) {
   }
 }
 
+// is_valid_utf8 must accept exactly what nlohmann's serializer accepts (its strict mode throws
+// on anything else): sequences built from boundary bytes, alone and inside ASCII runs.
+TEST(JsonText, Utf8ValidityAgreesWithNlohmann) {
+  const std::vector<unsigned char> bytes = {0x00, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf,
+                                            0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xe1, 0xec, 0xed, 0xee,
+                                            0xef, 0xf0, 0xf1, 0xf3, 0xf4, 0xf5, 0xff};
+  const auto nlohmann_accepts = [](const std::string& text) {
+    try {
+      (void)nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::strict);
+      return true;
+    } catch (const nlohmann::json::exception&) {
+      return false;
+    }
+  };
+  // Every sequence of up to 3 boundary bytes, and 4-byte ones from the 4-byte leads with the
+  // continuation boundaries.
+  std::vector<std::string> sequences = {""};
+  for (std::size_t length = 1; length <= 3; ++length) {
+    const std::size_t before = sequences.size();
+    for (std::size_t i = 0; i < before; ++i) {
+      if (sequences[i].size() + 1 != length)
+        continue;
+      for (unsigned char b : bytes)
+        sequences.push_back(sequences[i] + static_cast<char>(b));
+    }
+  }
+  const std::vector<unsigned char> continuation = {0x41, 0x80, 0x8f, 0x90, 0xbf, 0xc0};
+  for (int lead : {0xf0, 0xf1, 0xf3, 0xf4, 0xf5}) {
+    for (unsigned char b1 : continuation) {
+      for (unsigned char b2 : continuation) {
+        for (unsigned char b3 : continuation) {
+          sequences.push_back(std::string{static_cast<char>(lead), static_cast<char>(b1),
+                                          static_cast<char>(b2), static_cast<char>(b3)});
+        }
+      }
+    }
+  }
+  std::size_t checked = 0;
+  for (const auto& sequence : sequences) {
+    for (const std::string& text :
+         {sequence, "abcdefgh" + sequence, sequence + "abcdefghij", "abc" + sequence + "x"}) {
+      ASSERT_EQ(is_valid_utf8(text), nlohmann_accepts(text)) << "bytes of " << text;
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 60'000u);
+}
+
 TEST(JsonText, AppendsToWhatIsThere) {
   std::string out = "{\"k\":";
   append_json_string(out, "v");

@@ -101,6 +101,14 @@ TEST(Signature, WorkedExampleFromTheReference) {
             "RSOYDt4T1cUTdK1PDd93/VVr8B8=");
 }
 
+TEST(Signature, BaseSortsByNameThenValueAndTakesEachDistinctPairOnce) {
+  const http::FormParams params = {{"b", "2"}, {"a", "1"}, {"b", "1"},       {"b", "2"},
+                                   {"B", "x"}, {"a", ""},  {"\xc3\xa9", "e"}};
+  EXPECT_EQ(signature_base("https://h/p", params),
+            "https://h/pBxaa1b1b2\xc3\xa9"
+            "e");
+}
+
 TEST(Signature, RefusesEmptyWrongAndAlteredInput) {
   const http::FormParams params = {{"RoomSid", "RM1"}, {"StatusCallbackEvent", "room-created"}};
   const std::string url = "https://rp.example.com/webhooks/twilio/tn_1";

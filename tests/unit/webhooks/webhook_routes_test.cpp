@@ -5,9 +5,13 @@
 
 #include <chrono>
 #include <future>
+#include <random>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "unit/webhooks/webhook_fixture.h"
 
@@ -49,6 +53,63 @@ void set_param(http::FormParams& params, const std::string& name, const std::str
 }
 
 class WebhookRoutesTest : public testing::WebhookFixture {};
+
+// params_to_json writes its JSON by hand; it must give the text nlohmann's dump of the same
+// object gave: names sorted, repeated names as arrays in order, invalid UTF-8 replaced.
+TEST(ParamsToJson, MatchesTheDocumentDumpForAnyParameters) {
+  const auto reference = [](const http::FormParams& params) {
+    nlohmann::json object = nlohmann::json::object();
+    for (const auto& [name, value] : params) {
+      auto it = object.find(name);
+      if (it == object.end())
+        object[name] = value;
+      else if (it->is_array())
+        it->push_back(value);
+      else
+        *it = nlohmann::json::array({*it, value});
+    }
+    return object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  };
+  const std::vector<std::string> pieces = {"a",
+                                           "Room",
+                                           "Sid",
+                                           "\"",
+                                           "\\",
+                                           "\n",
+                                           "\x01",
+                                           "\xc3\xa9",
+                                           "\xe2\x80\xa8",
+                                           "\xff",
+                                           "\xc3",
+                                           "\xed\xa0\x80",
+                                           "\xf4\x90\x80\x80",
+                                           "\xc0\xaf",
+                                           " ",
+                                           "+",
+                                           "0123456789"};
+  std::mt19937 rng(20261202);
+  std::uniform_int_distribution<std::size_t> piece(0, pieces.size() - 1);
+  std::uniform_int_distribution<int> count(0, 8);
+  std::uniform_int_distribution<int> length(0, 6);
+  const auto text = [&] {
+    std::string out;
+    for (int i = length(rng); i > 0; --i)
+      out += pieces[piece(rng)];
+    return out;
+  };
+  for (int round = 0; round < 3000; ++round) {
+    http::FormParams params;
+    std::vector<std::string> names;
+    for (int i = count(rng); i > 0; --i) {
+      // Reuse a name now and then, so repeated names (arrays) occur.
+      const bool reuse = !names.empty() && rng() % 3 == 0;
+      const std::string name = reuse ? names[rng() % names.size()] : text();
+      names.push_back(name);
+      params.emplace_back(name, text());
+    }
+    ASSERT_EQ(params_to_json(params), reference(params)) << "round " << round;
+  }
+}
 
 TEST_F(WebhookRoutesTest, SignedCallbackIsStoredAndAppliedBeforeThe200) {
   auto response = deliver(tenant_, participant_connected());
