@@ -157,8 +157,10 @@ core::Status update_room(Connection& c, const Room& room) {
 
 // --- Room states ---------------------------------------------------------------------------
 
-core::Result<std::optional<RoomState>> load_state(Connection& c, const core::TenantId& tenant,
-                                                  std::string_view provider_room_sid) {
+// The stored JSON text of a room's state, if any.
+core::Result<std::optional<std::string>> load_state_text(Connection& c,
+                                                         const core::TenantId& tenant,
+                                                         std::string_view provider_room_sid) {
   static const std::string kSql =
       "SELECT state FROM room_states WHERE tenant_id = ? AND provider_room_sid = ?";
   auto stmt = c.prepare(kSql);
@@ -169,20 +171,38 @@ core::Result<std::optional<RoomState>> load_state(Connection& c, const core::Ten
   if (!row)
     return std::move(row).take_error();
   if (!*row)
-    return std::optional<RoomState>();
-  auto state = rooms::decode_state((*stmt)->text(0));
+    return std::optional<std::string>();
+  return std::optional<std::string>((*stmt)->text(0));
+}
+
+core::Result<RoomState> decode_stored_state(std::string_view text, const core::TenantId& tenant,
+                                            std::string_view provider_room_sid) {
+  auto state = rooms::decode_state(text);
   if (!state) {
     auto error = std::move(state).take_error();
     error.message +=
         " (tenant " + tenant.value() + ", room " + std::string(provider_room_sid) + ")";
     return error;
   }
+  return std::move(state).value();
+}
+
+core::Result<std::optional<RoomState>> load_state(Connection& c, const core::TenantId& tenant,
+                                                  std::string_view provider_room_sid) {
+  auto text = load_state_text(c, tenant, provider_room_sid);
+  if (!text)
+    return std::move(text).take_error();
+  if (!*text)
+    return std::optional<RoomState>();
+  auto state = decode_stored_state(**text, tenant, provider_room_sid);
+  if (!state)
+    return std::move(state).take_error();
   return std::optional<RoomState>(std::move(state).value());
 }
 
-core::Status save_state(Connection& c, const core::TenantId& tenant,
-                        std::string_view provider_room_sid, const RoomState& state,
-                        core::TimePoint now) {
+core::Status save_state_text(Connection& c, const core::TenantId& tenant,
+                             std::string_view provider_room_sid, std::string_view text,
+                             core::TimePoint now) {
   static const std::string kSql =
       "INSERT INTO room_states (tenant_id, provider_room_sid, state, updated_at) "
       "VALUES (?, ?, ?, ?) ON CONFLICT (tenant_id, provider_room_sid) DO UPDATE SET "
@@ -190,12 +210,14 @@ core::Status save_state(Connection& c, const core::TenantId& tenant,
   auto stmt = c.prepare(kSql);
   if (!stmt)
     return std::move(stmt).take_error();
-  (*stmt)
-      ->bind(1, tenant.value())
-      .bind(2, provider_room_sid)
-      .bind(3, rooms::encode_state(state))
-      .bind(4, to_millis(now));
+  (*stmt)->bind(1, tenant.value()).bind(2, provider_room_sid).bind(3, text).bind(4, to_millis(now));
   return (*stmt)->run();
+}
+
+core::Status save_state(Connection& c, const core::TenantId& tenant,
+                        std::string_view provider_room_sid, const RoomState& state,
+                        core::TimePoint now) {
+  return save_state_text(c, tenant, provider_room_sid, rooms::encode_state(state), now);
 }
 
 // --- Participants projection ---------------------------------------------------------------
@@ -280,11 +302,16 @@ struct Folded {
 
 // Writes what a fold changed: the state, the room row, and the participants that differ from
 // `before`.
+// `encoded`, when given, receives the state's JSON text when it was written.
 core::Status persist(Connection& c, const Room& room, const RoomState& state, const Folded& folded,
-                     const ParticipantRows* before, core::TimePoint now) {
+                     const ParticipantRows* before, core::TimePoint now,
+                     std::string* encoded = nullptr) {
   if (folded.state_changed) {
-    if (auto s = save_state(c, room.tenant_id, *room.provider_room_sid, state, now); !s)
+    std::string text = rooms::encode_state(state);
+    if (auto s = save_state_text(c, room.tenant_id, *room.provider_room_sid, text, now); !s)
       return s;
+    if (encoded)
+      *encoded = std::move(text);
   }
   if (folded.room_changed) {
     if (auto s = update_room(c, room); !s)
@@ -681,20 +708,22 @@ namespace {
 // One provider room touched by a batch: its linked room and state, loaded once and written
 // once at the end of the batch.
 struct TouchedRoom {
+  std::string key;  // tenant, NUL, provider room SID: the batch's and the cache's key
   core::TenantId tenant;
   std::string provider_room_sid;
   std::optional<Room> room;
   // Loaded on the first new event of the batch, so a batch of replays decodes nothing.
   bool state_loaded = false;
   RoomState state;
-  ParticipantRows participants_before;  // linked rooms only: what the table shows now
+  std::optional<std::string> loaded_text;  // the stored text `state` came from, if any
+  ParticipantRows participants_before;     // linked rooms only: what the table shows now
   Folded folded;
   core::TimePoint last_received{};
 };
 
 class Batch {
  public:
-  explicit Batch(Connection& c) : c_(c) {}
+  Batch(Connection& c, DecodedStateCache& cache) : c_(c), cache_(cache) {}
 
   // The batch's entry for (tenant, provider room), looking up the linked room on first use.
   core::Result<TouchedRoom*> touch(const core::TenantId& tenant, const std::string& sid) {
@@ -707,6 +736,7 @@ class Batch {
     if (!room)
       return std::move(room).take_error();
     auto entry = std::make_unique<TouchedRoom>();
+    entry->key = key_;
     entry->tenant = tenant;
     entry->provider_room_sid = sid;
     entry->room = std::move(room).value();
@@ -719,37 +749,57 @@ class Batch {
   core::Status load_state(TouchedRoom& t) {
     if (t.state_loaded)
       return {};
-    auto stored = storage::load_state(c_, t.tenant, t.provider_room_sid);
-    if (!stored)
-      return std::move(stored).take_error();
-    if (*stored)
-      t.state = std::move(**stored);
+    auto text = load_state_text(c_, t.tenant, t.provider_room_sid);
+    if (!text)
+      return std::move(text).take_error();
+    if (*text) {
+      if (auto cached = cache_.take(t.key, **text)) {
+        t.state = std::move(*cached);
+      } else {
+        auto decoded = decode_stored_state(**text, t.tenant, t.provider_room_sid);
+        if (!decoded)
+          return std::move(decoded).take_error();
+        t.state = std::move(decoded).value();
+      }
+      t.loaded_text = std::move(*text);
+    }
     if (t.room)
       t.participants_before = rows_of(t.state);
     t.state_loaded = true;
     return {};
   }
 
+  // Writes every touched room, then hands the states to the cache with the text now stored
+  // (written, or as loaded when unchanged). Should the transaction roll back, the cached text no
+  // longer matches what is stored, and the next load decodes.
   core::Status flush() {
     for (const auto& t : order_) {
+      std::string written;
       if (t->room) {
         if (auto s = persist(c_, *t->room, t->state, t->folded, &t->participants_before,
-                             t->last_received);
+                             t->last_received, &written);
             !s) {
           return s;
         }
       } else if (t->folded.state_changed) {
-        if (auto s = save_state(c_, t->tenant, t->provider_room_sid, t->state, t->last_received);
+        written = rooms::encode_state(t->state);
+        if (auto s =
+                save_state_text(c_, t->tenant, t->provider_room_sid, written, t->last_received);
             !s) {
           return s;
         }
       }
+      if (t->folded.state_changed)
+        cache_.put(t->key, std::move(written), std::move(t->state));
+      else if (t->state_loaded && t->loaded_text)
+        cache_.put(t->key, std::move(*t->loaded_text), std::move(t->state));
     }
     return {};
   }
 
  private:
   Connection& c_;
+  DecodedStateCache& cache_;
   std::string key_;
   std::unordered_map<std::string, TouchedRoom*> index_;
   std::vector<std::unique_ptr<TouchedRoom>> order_;  // first-touched order, for the writes
@@ -807,7 +857,7 @@ core::Result<std::vector<rooms::IngestOutcome>> SqliteEventLedger::ingest(
     return std::vector<rooms::IngestOutcome>();
   return db_.write([&](Connection& c) -> core::Result<std::vector<rooms::IngestOutcome>> {
     std::vector<rooms::IngestOutcome> outcomes(items.size());
-    Batch batch(c);
+    Batch batch(c, cache_);
     for (std::size_t i = 0; i < items.size(); ++i) {
       const auto& item = items[i];
       const auto& event = item.event;
@@ -860,6 +910,26 @@ core::Result<std::vector<rooms::IngestOutcome>> SqliteEventLedger::ingest(
       return std::move(s).take_error();
     return outcomes;
   });
+}
+
+std::optional<RoomState> DecodedStateCache::take(const std::string& key,
+                                                 std::string_view stored_text) {
+  const auto it = entries_.find(key);
+  if (it == entries_.end())
+    return std::nullopt;
+  std::optional<RoomState> state;
+  if (it->second.text == stored_text)
+    state = std::move(it->second.state);
+  entries_.erase(it);
+  return state;
+}
+
+void DecodedStateCache::put(const std::string& key, std::string text, RoomState state) {
+  if (capacity_ == 0)
+    return;
+  if (entries_.size() >= capacity_ && !entries_.contains(key))
+    entries_.erase(entries_.begin());  // any one: a miss costs a decode, nothing more
+  entries_.insert_or_assign(key, Entry{std::move(text), std::move(state)});
 }
 
 }  // namespace roomplane::storage

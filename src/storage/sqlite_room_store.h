@@ -8,6 +8,12 @@
 // present before any local room is linked), participants (a projection of a linked room's state,
 // one row per provider participant SID), events (the ledger) and speaker_changes.
 
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "rooms/room_state.h"
 #include "rooms/stores.h"
 #include "storage/sqlite_database.h"
 
@@ -58,9 +64,35 @@ class SqliteRoomStore final : public rooms::RoomStore {
 // The ledger. ingest() is the webhook hot path: one transaction per batch, each touched room's
 // state read, decoded, encoded and written once per batch however many of its events the batch
 // holds, and only indexed statements.
+// Room states the ledger decoded or encoded in earlier commits, each with its JSON text. A
+// state is reused only when the stored text is byte-equal to the cached text, so a state written
+// meanwhile by another path (link, reconciler) or by a batch that rolled back is decoded afresh:
+// the cache can miss, never serve a wrong state. Comparing a few kilobytes costs far less than
+// parsing them, which was a sixth of the writer's instructions. Bounded; used only inside the
+// ledger's write transaction, which the database's writer lock serializes.
+class DecodedStateCache {
+ public:
+  explicit DecodedStateCache(std::size_t capacity) : capacity_(capacity) {}
+
+  // The cached state for `key` when `stored_text` is what it was cached with; removed from the
+  // cache either way (the caller will put back what it writes).
+  std::optional<rooms::RoomState> take(const std::string& key, std::string_view stored_text);
+  void put(const std::string& key, std::string text, rooms::RoomState state);
+  std::size_t size() const { return entries_.size(); }
+
+ private:
+  struct Entry {
+    std::string text;
+    rooms::RoomState state;
+  };
+  std::size_t capacity_;
+  std::unordered_map<std::string, Entry> entries_;
+};
+
 class SqliteEventLedger final : public rooms::EventLedger {
  public:
-  explicit SqliteEventLedger(SqliteDatabase& db) : db_(db) {}
+  explicit SqliteEventLedger(SqliteDatabase& db, std::size_t cached_states = 4096)
+      : db_(db), cache_(cached_states) {}
 
   core::Result<std::vector<rooms::IngestOutcome>> ingest(
       std::span<const rooms::IngestItem> items) override;
@@ -69,6 +101,7 @@ class SqliteEventLedger final : public rooms::EventLedger {
 
  private:
   SqliteDatabase& db_;
+  DecodedStateCache cache_;
 };
 
 }  // namespace roomplane::storage

@@ -274,6 +274,43 @@ TEST_F(EventLedgerTest, LedgerStatementsSearchByTenantAndRoom) {
       << attach;
 }
 
+// The ledger keeps decoded states between commits (DecodedStateCache). A state written in
+// between by another path must still be what the next commit folds into: with a cached copy
+// used blindly, PA1 would be connected again below.
+TEST_F(EventLedgerTest, CachedStatesNeverHideAWriteFromAnotherPath) {
+  linked_room(kTenantA, "rm_1", "RM1");
+  ingest({item(kTenantA, connected("RM1", "PA1", "doctor", at(5), 1))});
+  ASSERT_TRUE(store_
+                  ->apply_confirmed(kTenantA, RoomId("rm_1"),
+                                    std::vector{disconnected("RM1", "PA1", "doctor", at(20), 2)},
+                                    std::nullopt, at_ms(21))
+                  .ok());
+  ingest({item(kTenantA, connected("RM1", "PA2", "nurse", at(25), 3))});
+  const auto state = view(kTenantA, "rm_1").state;
+  ASSERT_EQ(state.participants.size(), 2u);
+  EXPECT_EQ(state.participants.at("PA1").status, rooms::ParticipantStatus::kDisconnected);
+  EXPECT_EQ(state.participants.at("PA2").status, rooms::ParticipantStatus::kConnected);
+  EXPECT_EQ(scalar("SELECT status FROM participants WHERE provider_participant_sid = 'PA1'"),
+            "disconnected");
+}
+
+TEST(DecodedStateCache, ServesAStateOnlyForTheTextItWasCachedWith) {
+  DecodedStateCache cache(2);
+  rooms::RoomState state;
+  state.room_sid = "RM1";
+  cache.put("a", "text-1", state);
+  EXPECT_FALSE(cache.take("a", "text-2")) << "stored text changed: decode";
+  EXPECT_FALSE(cache.take("a", "text-1")) << "a take removes the entry, hit or miss";
+  cache.put("a", "text-1", state);
+  const auto hit = cache.take("a", "text-1");
+  ASSERT_TRUE(hit);
+  EXPECT_EQ(*hit, state);
+  cache.put("a", "1", state);
+  cache.put("b", "2", state);
+  cache.put("c", "3", state);
+  EXPECT_EQ(cache.size(), 2u) << "bounded";
+}
+
 TEST_F(EventLedgerTest, OutOfOrderDeliveryStoresTheSameAsInOrder) {
   const auto events = consultation("RM1");
   // Tenant A: every event once, in order, one batch per event, room linked first.
