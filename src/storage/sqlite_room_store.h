@@ -3,10 +3,11 @@
 // composition root (or a test) over an open, migrated SqliteDatabase, which must outlive them.
 // Thread-safe: writes serialise on the database's writer connection, reads use its pool.
 //
-// Tables (migrations 0001, 0002; 0004 adds rooms.reconciled_at for list_to_reconcile): rooms (one
-// row per local room), room_states (the folded RoomState as JSON per (tenant, provider room SID),
-// present before any local room is linked), participants (a projection of a linked room's state,
-// one row per provider participant SID), events (the ledger) and speaker_changes.
+// Tables (migrations 0001, 0002; 0004 adds rooms.reconciled_at for list_to_reconcile; 0005 and
+// 0006 re-key events and participants by room): rooms (one row per local room), room_states (the
+// folded RoomState as JSON per (tenant, provider room SID), present before any local room is
+// linked), participants (a projection of a linked room's state, one row per (room, provider
+// participant SID)), events (the ledger) and speaker_changes.
 
 #include <optional>
 #include <string>
