@@ -1,12 +1,19 @@
 #include "rooms/state_codec.h"
 
+#include <charconv>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <iterator>
 #include <limits>
 #include <optional>
+#include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
+
+#include "core/json_text.h"
 
 namespace roomplane::rooms {
 namespace {
@@ -15,105 +22,190 @@ using core::TimePoint;
 using nlohmann::json;
 
 // --- Encoding --------------------------------------------------------------------------------
+// The document is written by hand, as the same text nlohmann's json::dump() wrote for it (before,
+// a json document was built and dumped), because encoding runs for every touched room in every
+// ledger commit and the generic document and serializer dominated it. The output is byte for
+// byte what dump() gives: members in std::map order (keys sorted byte-wise), no whitespace,
+// integers in decimal, strings escaped like dump() with ensure_ascii off. The test keeps the old
+// encoder and compares the two on random states.
 
 std::int64_t to_nanos(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
 }
 
-void put(json& j, const char* key, const std::string& text) {
-  if (!text.empty())
-    j[key] = text;
-}
-void put(json& j, const char* key, bool flag) {
-  if (flag)
-    j[key] = true;
-}
-void put(json& j, const char* key, const std::optional<TimePoint>& t) {
-  if (t)
-    j[key] = to_nanos(*t);
-}
-template <class Int>
-void put(json& j, const char* key, const std::optional<Int>& n) {
-  if (n)
-    j[key] = *n;
-}
-template <class Enum>
-void put_enum(json& j, const char* key, Enum value) {
-  j[key] = std::string(to_string(value));
+void append_text(std::string& out, std::string_view text) {
+  if (core::is_valid_utf8(text)) {
+    core::append_json_string(out, text);
+    return;
+  }
+  // Webhook input (identities, names, SIDs) is not checked for UTF-8. dump() with its default
+  // strict handler throws json::type_error 316 on such text, and so does this, with the same
+  // message: the stored text must not change, and neither does what an invalid state does.
+  out += json(std::string(text)).dump(-1, ' ', false, json::error_handler_t::strict);
 }
 
-json encode_track(const TrackState& t) {
-  json j = json::object();
-  j["sid"] = t.sid;
-  put_enum(j, "kind", t.kind);
-  put(j, "name", t.name);
-  put(j, "added_at", t.added_at);
-  put(j, "removed_reported_at", t.removed_reported_at);
+void append_integer(std::string& out, std::int64_t value) {
+  char digits[24];  // INT64_MIN takes 20 characters
+  const auto written = std::to_chars(std::begin(digits), std::end(digits), value);
+  out.append(std::begin(digits), written.ptr);
+}
+
+// One JSON object being written. The caller names the members in byte-wise key order (what the
+// std::map inside nlohmann::json iterated in), then calls finish(); the writer places the commas.
+class ObjectWriter {
+ public:
+  explicit ObjectWriter(std::string& out) : out_(out) { out_ += '{'; }
+  ObjectWriter(const ObjectWriter&) = delete;
+  ObjectWriter& operator=(const ObjectWriter&) = delete;
+
+  void finish() { out_ += '}'; }
+
+  void text(std::string_view key, std::string_view value) { append_text(member(key), value); }
+  void text_if_set(std::string_view key, std::string_view value) {
+    if (!value.empty())
+      text(key, value);
+  }
+  void flag(std::string_view key, bool value) { member(key) += value ? "true" : "false"; }
+  void flag_if_set(std::string_view key, bool value) {
+    if (value)
+      flag(key, true);
+  }
+  void integer(std::string_view key, std::int64_t value) { append_integer(member(key), value); }
+  template <class Int>
+  void integer_if_set(std::string_view key, const std::optional<Int>& value) {
+    if (value)
+      integer(key, *value);
+  }
+  void time_if_set(std::string_view key, const std::optional<TimePoint>& value) {
+    if (value)
+      integer(key, to_nanos(*value));
+  }
+  template <class Enum>
+  void enumeration(std::string_view key, Enum value) {
+    text(key, to_string(value));
+  }
+  // An array of one object per item, left out when there are none.
+  template <class Items, class WriteItem>
+  void objects_if_any(std::string_view key, const Items& items, WriteItem write_item) {
+    if (items.empty())
+      return;
+    std::string& out = member(key);
+    out += '[';
+    bool first = true;
+    for (const auto& entry : items) {
+      if (!first)
+        out += ',';
+      first = false;
+      write_item(out, entry);
+    }
+    out += ']';
+  }
+  // Starts the member `key` and returns the text its value goes into.
+  std::string& member(std::string_view key) {
+    if (!first_member_)
+      out_ += ',';
+    first_member_ = false;
+    out_ += '"';
+    out_ += key;  // every key is a plain ASCII literal: nothing to escape
+    out_ += "\":";
+    return out_;
+  }
+
+ private:
+  std::string& out_;
+  bool first_member_ = true;
+};
+
+void write_track(std::string& out, const TrackState& t) {
+  ObjectWriter w(out);
+  w.time_if_set("added_at", t.added_at);
+  w.flag("enabled", t.enabled);
+  w.enumeration("kind", t.kind);
   if (t.last_toggle) {
-    j["last_toggle"] = {{"at", to_nanos(t.last_toggle->stamp.at)},
-                        {"sequence", t.last_toggle->stamp.sequence},
-                        {"disabled", t.last_toggle->disabled}};
+    ObjectWriter toggle(w.member("last_toggle"));
+    toggle.integer("at", to_nanos(t.last_toggle->stamp.at));
+    toggle.flag("disabled", t.last_toggle->disabled);
+    toggle.integer("sequence", t.last_toggle->stamp.sequence);
+    toggle.finish();
   }
-  j["enabled"] = t.enabled;
-  put(j, "removed", t.removed);
-  put(j, "removed_at", t.removed_at);
-  return j;
+  w.text_if_set("name", t.name);
+  w.flag_if_set("removed", t.removed);
+  w.time_if_set("removed_at", t.removed_at);
+  w.time_if_set("removed_reported_at", t.removed_reported_at);
+  w.text("sid", t.sid);
+  w.finish();
 }
 
-json encode_participant(const ParticipantState& p) {
-  json j = json::object();
-  j["sid"] = p.sid;
-  put(j, "identity", p.identity);
-  put(j, "connected_at", p.connected_at);
-  put(j, "disconnected_reported_at", p.disconnected_reported_at);
-  put(j, "reported_duration_seconds", p.reported_duration_seconds);
-  if (!p.tracks.empty()) {
-    json tracks = json::array();
-    for (const auto& [sid, t] : p.tracks)
-      tracks.push_back(encode_track(t));
-    j["tracks"] = std::move(tracks);
-  }
-  put_enum(j, "status", p.status);
-  put(j, "disconnected_at", p.disconnected_at);
-  put(j, "left_with_room", p.left_with_room);
-  put(j, "duration_seconds", p.duration_seconds);
-  return j;
+void write_participant(std::string& out, const ParticipantState& p) {
+  ObjectWriter w(out);
+  w.time_if_set("connected_at", p.connected_at);
+  w.time_if_set("disconnected_at", p.disconnected_at);
+  w.time_if_set("disconnected_reported_at", p.disconnected_reported_at);
+  w.integer_if_set("duration_seconds", p.duration_seconds);
+  w.text_if_set("identity", p.identity);
+  w.flag_if_set("left_with_room", p.left_with_room);
+  w.integer_if_set("reported_duration_seconds", p.reported_duration_seconds);
+  w.text("sid", p.sid);
+  w.enumeration("status", p.status);
+  w.objects_if_any("tracks", p.tracks,
+                   [](std::string& o, const auto& entry) { write_track(o, entry.second); });
+  w.finish();
 }
 
-json encode_recording(const RecordingState& r) {
-  json j = json::object();
-  j["sid"] = r.sid;
-  put(j, "participant_sid", r.participant_sid);
-  put(j, "source_sid", r.source_sid);
-  put(j, "track_name", r.track_name);
-  put_enum(j, "kind", r.kind);
-  put(j, "started_at", r.started_at);
-  put(j, "completed_at", r.completed_at);
-  put(j, "failed_at", r.failed_at);
-  put(j, "duration_seconds", r.duration_seconds);
-  put(j, "size_bytes", r.size_bytes);
-  put(j, "media_uri", r.media_uri);
-  put(j, "error", r.error);
-  put_enum(j, "status", r.status);
-  return j;
+void write_recording(std::string& out, const RecordingState& r) {
+  ObjectWriter w(out);
+  w.time_if_set("completed_at", r.completed_at);
+  w.integer_if_set("duration_seconds", r.duration_seconds);
+  w.text_if_set("error", r.error);
+  w.time_if_set("failed_at", r.failed_at);
+  w.enumeration("kind", r.kind);
+  w.text_if_set("media_uri", r.media_uri);
+  w.text_if_set("participant_sid", r.participant_sid);
+  w.text("sid", r.sid);
+  w.integer_if_set("size_bytes", r.size_bytes);
+  w.text_if_set("source_sid", r.source_sid);
+  w.time_if_set("started_at", r.started_at);
+  w.enumeration("status", r.status);
+  w.text_if_set("track_name", r.track_name);
+  w.finish();
 }
 
-json encode_composition(const CompositionState& c) {
-  json j = json::object();
-  j["sid"] = c.sid;
-  put(j, "hook_sid", c.hook_sid);
-  put(j, "enqueued_at", c.enqueued_at);
-  put(j, "started_at", c.started_at);
-  put(j, "reported_progress_percent", c.reported_progress_percent);
-  put(j, "completed_at", c.completed_at);
-  put(j, "failed_at", c.failed_at);
-  put(j, "duration_seconds", c.duration_seconds);
-  put(j, "size_bytes", c.size_bytes);
-  put(j, "media_uri", c.media_uri);
-  put(j, "error", c.error);
-  put_enum(j, "status", c.status);
-  j["progress_percent"] = c.progress_percent;
-  return j;
+void write_composition(std::string& out, const CompositionState& c) {
+  ObjectWriter w(out);
+  w.time_if_set("completed_at", c.completed_at);
+  w.integer_if_set("duration_seconds", c.duration_seconds);
+  w.time_if_set("enqueued_at", c.enqueued_at);
+  w.text_if_set("error", c.error);
+  w.time_if_set("failed_at", c.failed_at);
+  w.text_if_set("hook_sid", c.hook_sid);
+  w.text_if_set("media_uri", c.media_uri);
+  w.integer("progress_percent", c.progress_percent);
+  w.integer_if_set("reported_progress_percent", c.reported_progress_percent);
+  w.text("sid", c.sid);
+  w.integer_if_set("size_bytes", c.size_bytes);
+  w.time_if_set("started_at", c.started_at);
+  w.enumeration("status", c.status);
+  w.finish();
+}
+
+void write_hook_failure(std::string& out, const HookFailure& f) {
+  ObjectWriter w(out);
+  w.integer("at", to_nanos(f.at));
+  w.text_if_set("error", f.error);
+  w.text_if_set("hook_sid", f.hook_sid);
+  w.finish();
+}
+
+// Enough for a typical state in one allocation (a full track is about 230 bytes of text, a
+// participant or recording or composition about 300); a low guess only costs a reallocation.
+std::size_t estimated_size(const RoomState& s) {
+  std::size_t size = 384 + s.room_sid.size() + s.name.size();
+  for (const auto& [sid, p] : s.participants)
+    size += 320 + p.identity.size() + 256 * p.tracks.size();
+  size += 384 * (s.recordings.size() + s.compositions.size());
+  for (const auto& f : s.hook_failures)
+    size += 64 + f.hook_sid.size() + f.error.size();
+  return size;
 }
 
 // --- Decoding --------------------------------------------------------------------------------
@@ -381,49 +473,34 @@ core::Error unreadable(const std::string& why) {
 
 }  // namespace
 
+// Written by hand, byte for byte as nlohmann's dump() wrote the document, because this runs for
+// every touched room in every ledger commit. Members in byte-wise key order: the order of the
+// std::map inside a nlohmann::json object.
 std::string encode_state(const RoomState& s) {
-  json j = json::object();
-  j["v"] = kStateCodecVersion;
-  j["room_sid"] = s.room_sid;
-  put(j, "name", s.name);
-  put(j, "created_at", s.created_at);
-  put(j, "ended_at", s.ended_at);
-  put(j, "ended_failed", s.ended_failed);
-  put(j, "reported_duration_seconds", s.reported_duration_seconds);
-  put(j, "first_event_at", s.first_event_at);
-  put(j, "max_sequence_number", s.max_sequence_number);
-  if (!s.participants.empty()) {
-    json participants = json::array();
-    for (const auto& [sid, p] : s.participants)
-      participants.push_back(encode_participant(p));
-    j["participants"] = std::move(participants);
-  }
-  if (!s.recordings.empty()) {
-    json recordings = json::array();
-    for (const auto& [sid, r] : s.recordings)
-      recordings.push_back(encode_recording(r));
-    j["recordings"] = std::move(recordings);
-  }
-  if (!s.compositions.empty()) {
-    json compositions = json::array();
-    for (const auto& [sid, c] : s.compositions)
-      compositions.push_back(encode_composition(c));
-    j["compositions"] = std::move(compositions);
-  }
-  if (!s.hook_failures.empty()) {
-    json failures = json::array();
-    for (const auto& f : s.hook_failures) {
-      json entry = {{"at", to_nanos(f.at)}};
-      put(entry, "hook_sid", f.hook_sid);
-      put(entry, "error", f.error);
-      failures.push_back(std::move(entry));
-    }
-    j["hook_failures"] = std::move(failures);
-  }
-  put_enum(j, "status", s.status);
-  put(j, "started_at", s.started_at);
-  put(j, "duration_seconds", s.duration_seconds);
-  return j.dump();
+  std::string out;
+  out.reserve(estimated_size(s));
+  ObjectWriter w(out);
+  w.objects_if_any("compositions", s.compositions,
+                   [](std::string& o, const auto& entry) { write_composition(o, entry.second); });
+  w.time_if_set("created_at", s.created_at);
+  w.integer_if_set("duration_seconds", s.duration_seconds);
+  w.time_if_set("ended_at", s.ended_at);
+  w.flag_if_set("ended_failed", s.ended_failed);
+  w.time_if_set("first_event_at", s.first_event_at);
+  w.objects_if_any("hook_failures", s.hook_failures, write_hook_failure);
+  w.integer_if_set("max_sequence_number", s.max_sequence_number);
+  w.text_if_set("name", s.name);
+  w.objects_if_any("participants", s.participants,
+                   [](std::string& o, const auto& entry) { write_participant(o, entry.second); });
+  w.objects_if_any("recordings", s.recordings,
+                   [](std::string& o, const auto& entry) { write_recording(o, entry.second); });
+  w.integer_if_set("reported_duration_seconds", s.reported_duration_seconds);
+  w.text("room_sid", s.room_sid);
+  w.time_if_set("started_at", s.started_at);
+  w.enumeration("status", s.status);
+  w.integer("v", kStateCodecVersion);
+  w.finish();
+  return out;
 }
 
 core::Result<RoomState> decode_state(std::string_view text) {
