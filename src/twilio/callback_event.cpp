@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "core/json_text.h"
 #include "crypto/crypto.h"
 
 namespace roomplane::twilio {
@@ -127,6 +128,12 @@ class Reader {
     const auto value = present(name, need);
     if (value.size() > kMaxCallbackTextBytes) {
       invalid(name, "is longer than " + std::to_string(kMaxCallbackTextBytes) + " bytes");
+      return {};
+    }
+    // Names and identities end up in JSON (the room state, hub events, the API); text that is
+    // not UTF-8 could not be encoded there, so it is refused here, where it can be named.
+    if (!core::is_valid_utf8(value)) {
+      invalid(name, "is not valid UTF-8");
       return {};
     }
     return std::string(value);

@@ -400,6 +400,9 @@ TEST(ParseCallbackErrors, MalformedParameters) {
   expect_invalid(disconnected, "ParticipantSid", "PA1");
   expect_invalid(disconnected, "ParticipantDuration", "-5");
   expect_invalid(disconnected, "ParticipantIdentity", std::string(kMaxCallbackTextBytes + 1, 'a'));
+  expect_invalid(disconnected, "ParticipantIdentity", "doctor\xc3");  // truncated sequence
+  expect_invalid(created, "RoomName", "consult \xed\xa0\x80 room");   // a UTF-16 surrogate
+  expect_invalid(created, "RoomName", "\xff");
   expect_invalid(room_callback("track-added", "2", track_params()), "TrackSid",
                  "RTdddddddddddddddddddddddddddddddd");
 
