@@ -6,7 +6,8 @@
 //
 // Fields that hold their default (empty text, nullopt, false, empty collections) are left out
 // to keep the hot path's documents small; decode restores the defaults. Pure functions,
-// thread-compatible, no exceptions.
+// thread-compatible. Text must be UTF-8 (callback parsing refuses anything else): encode_state
+// throws nlohmann::json::type_error on text that is not, and decode_state never throws.
 
 #include <string>
 #include <string_view>
