@@ -757,8 +757,9 @@ void WsOutbox::post_to_connection(Fn fn) {
     fn(*connection);
 }
 
-// One TCP connection. Created by the accept loop; every member function below runs on the
-// connection's strand except start(), begin_shutdown() and force_close(), which post to it.
+// One TCP connection. Created by the accept loop; every member function below runs on the one
+// thread of the connection's io_context (an implicit strand) except start(), begin_shutdown() and
+// force_close(), which post to it.
 // Requests are served one at a time (no pipelined responses in flight): read, handle, write,
 // then read the next. Pending operations hold shared_from_this(); ServerCore holds another
 // reference until finish().
