@@ -193,6 +193,16 @@ class IngestorTest : public ::testing::Test {
               rooms::RoomEventType type = rooms::RoomEventType::kParticipantConnected) {
     return ingestor.submit(item(key, type), results_.done_for(key));
   }
+  // Starts the writer with its first commit ("first") held by the ledger, then queues `count`
+  // callbacks ("k0", "k1", ...) behind it, for tests of what the next batches take.
+  void queue_behind_a_held_commit(GroupCommitIngestor& ingestor, int count) {
+    ledger_.hold();
+    ingestor.start();
+    ASSERT_TRUE(submit(ingestor, "first"));
+    ASSERT_TRUE(ledger_.wait_calls(1));
+    for (int i = 0; i < count; ++i)
+      ASSERT_TRUE(submit(ingestor, "k" + std::to_string(i)));
+  }
   double events(const std::string& event, const std::string& outcome) {
     return metrics_
         .counter("roomplane_webhook_events_total", "", {{"event", event}, {"outcome", outcome}})
@@ -220,12 +230,7 @@ TEST_F(IngestorTest, CommitsAnItemAndReportsItsOutcome) {
 
 TEST_F(IngestorTest, BatchesEverythingThatQueuedWhileACommitRan) {
   auto ingestor = make();
-  ledger_.hold();
-  ingestor->start();
-  ASSERT_TRUE(submit(*ingestor, "first"));
-  ASSERT_TRUE(ledger_.wait_calls(1));
-  for (int i = 0; i < 10; ++i)
-    ASSERT_TRUE(submit(*ingestor, "k" + std::to_string(i)));
+  ASSERT_NO_FATAL_FAILURE(queue_behind_a_held_commit(*ingestor, 10));
   EXPECT_EQ(ingestor->queue_depth(), 10u);
   EXPECT_EQ(metrics_.gauge("roomplane_webhook_queue_depth", "").value(), 10.0);
   ledger_.release();
@@ -239,12 +244,7 @@ TEST_F(IngestorTest, BatchesEverythingThatQueuedWhileACommitRan) {
 
 TEST_F(IngestorTest, TheLedgerGetsIdleTimeOnlyWhenNothingIsQueued) {
   auto ingestor = make();
-  ledger_.hold();
-  ingestor->start();
-  ASSERT_TRUE(submit(*ingestor, "first"));
-  ASSERT_TRUE(ledger_.wait_calls(1));
-  for (int i = 0; i < 10; ++i)
-    ASSERT_TRUE(submit(*ingestor, "k" + std::to_string(i)));
+  ASSERT_NO_FATAL_FAILURE(queue_behind_a_held_commit(*ingestor, 10));
   ledger_.release();
   ASSERT_TRUE(results_.wait_for(11));
   ASSERT_TRUE(ledger_.wait_timeline(3));
@@ -254,12 +254,7 @@ TEST_F(IngestorTest, TheLedgerGetsIdleTimeOnlyWhenNothingIsQueued) {
 
 TEST_F(IngestorTest, MaxBatchBoundsOneTransaction) {
   auto ingestor = make({.queue_capacity = 100, .max_batch = 3});
-  ledger_.hold();
-  ingestor->start();
-  ASSERT_TRUE(submit(*ingestor, "first"));
-  ASSERT_TRUE(ledger_.wait_calls(1));
-  for (int i = 0; i < 7; ++i)
-    ASSERT_TRUE(submit(*ingestor, "k" + std::to_string(i)));
+  ASSERT_NO_FATAL_FAILURE(queue_behind_a_held_commit(*ingestor, 7));
   ledger_.release();
   ASSERT_TRUE(results_.wait_for(8));
   EXPECT_EQ(ledger_.call_sizes(), (std::vector<std::size_t>{1, 3, 3, 1}));
