@@ -324,14 +324,19 @@ core::Result<std::unique_ptr<App>> App::create(const Config& config, AppOverride
   p->ingestor = std::make_unique<webhooks::GroupCommitIngestor>(*p->ledger, p->metrics,
                                                                 p->logging->logger("webhooks"));
   // Runs on the ingestor's writer thread, which starts (in start()) after the room service.
-  p->ingestor->set_on_committed(
-      [parts = p.get()](const rooms::IngestItem& item, const rooms::IngestOutcome& outcome) {
-        if (outcome.room_after && outcome.room_after->status != rooms::RoomLifecycle::kInProgress)
-          parts->rooms->forget_room(outcome.room_after->tenant_id, outcome.room_after->id);
-        for (auto& notification : rooms::notifications_for(item, outcome))
-          parts->hub->publish(std::move(notification));
-        wake_recording_pipeline(*parts, item, outcome);
-      });
+  // What one commit changed goes to the hub in one publish_all(), so each client gets it in one
+  // write.
+  p->ingestor->set_on_committed([parts = p.get()](std::span<const webhooks::Committed> batch) {
+    std::vector<realtime::RoomNotification> notifications;
+    for (const auto& [item, outcome] : batch) {
+      if (outcome.room_after && outcome.room_after->status != rooms::RoomLifecycle::kInProgress)
+        parts->rooms->forget_room(outcome.room_after->tenant_id, outcome.room_after->id);
+      for (auto& notification : rooms::notifications_for(item, outcome))
+        notifications.push_back(std::move(notification));
+      wake_recording_pipeline(*parts, item, outcome);
+    }
+    parts->hub->publish_all(std::move(notifications));
+  });
   p->token_builder = std::make_unique<tokens::AccessTokenBuilder>(*p->clock);
   p->key_index = std::make_unique<rooms::ProviderKeyDirectory>(
       *p->tenant_store, *p->directory, *p->clock,

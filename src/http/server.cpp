@@ -381,7 +381,10 @@ class WsOutbox final : public WebSocket {
 
   void attach(std::weak_ptr<WsConnection> connection) { connection_ = std::move(connection); }
 
-  SendResult send(std::shared_ptr<const std::string> message) override;
+  SendResult send(std::shared_ptr<const std::string> message) override {
+    return send_all(std::span(&message, 1));
+  }
+  SendResult send_all(std::span<const std::shared_ptr<const std::string>> messages) override;
   void close(CloseCode code, std::string_view reason,
              std::shared_ptr<const std::string> final_message) override;
   std::size_t queued_bytes() const override {
@@ -710,21 +713,24 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
   bool done_ = false;
 };
 
-WebSocket::SendResult WsOutbox::send(std::shared_ptr<const std::string> message) {
+WebSocket::SendResult WsOutbox::send_all(
+    std::span<const std::shared_ptr<const std::string>> messages) {
   bool wake = false;
   bool overflow = false;
   {
     std::lock_guard lock(mutex_);
     if (closing_ || ended_)
       return SendResult::kClosed;
-    if (pending_bytes_ + inflight_bytes_ + message->size() > max_queue_bytes_) {
-      request_close_locked(CloseCode::kPolicyViolation, "send queue full", overflow_message_);
-      overflow = true;
-    } else {
+    for (const auto& message : messages) {
+      if (pending_bytes_ + inflight_bytes_ + message->size() > max_queue_bytes_) {
+        request_close_locked(CloseCode::kPolicyViolation, "send queue full", overflow_message_);
+        overflow = true;
+        break;
+      }
       pending_bytes_ += message->size();
-      pending_.push_back(std::move(message));
-      wake = open_ && claim_writer_locked();
+      pending_.push_back(message);
     }
+    wake = !overflow && open_ && claim_writer_locked();
   }
   if (overflow) {
     post_to_connection([](WsConnection& connection) { connection.post_close_requested(); });

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -51,6 +52,14 @@ class WebSocket {
   // flight are sent together as one WebSocket message (concatenated): protocols on top must
   // be self-delimiting (SignalR records are).
   virtual SendResult send(std::shared_ptr<const std::string> message) = 0;
+
+  // Queues several messages in order, as send() would one by one, but wakes the writer once
+  // after the last: when the connection is idle they leave in one write (one WebSocket message)
+  // instead of the first alone and the rest behind it. A fan-out of N events to M connections
+  // then costs M writes, not up to 2M. Stops at the first message not queued and returns its
+  // result (kQueueFull drops what was queued with it, as send() does); kQueued otherwise,
+  // also for an empty span.
+  virtual SendResult send_all(std::span<const std::shared_ptr<const std::string>> messages) = 0;
 
   // Starts an orderly close: drops whatever is queued and not yet being written, sends
   // `final_message` (when not null) as the last text message, then a close frame with `code`

@@ -233,7 +233,13 @@ struct Hub::Impl : std::enable_shared_from_this<Hub::Impl> {
     SteadyClock::time_point touched;
   };
   void publish(RoomNotification notification);
-  void dispatch(QueuedEvent& event);
+  void publish_all(std::vector<RoomNotification> notifications);
+  // Under queue_mutex: numbers the event and queues it. False when it was dropped.
+  bool enqueue_locked(RoomNotification notification, SteadyClock::time_point now);
+  // Fans out what publish() queued since the last call: each event serialized once, then each
+  // connection of a tenant gets all of that tenant's events it wants in one send_all().
+  void dispatch(std::vector<QueuedEvent>& events);
+  Record serialize(QueuedEvent& event);
   std::uint64_t sequence_of(const core::TenantId& tenant, const std::string& room_id);
   std::unordered_map<std::string, std::uint64_t> sequences_of(const core::TenantId& tenant);
   observability::Counter& published_counter(RoomEventKind kind);
@@ -374,9 +380,12 @@ class HubConnection final : public http::WebSocketSession,
            std::binary_search(subscriptions_.begin(), subscriptions_.end(), room_id);
   }
 
-  http::WebSocket::SendResult send(const Record& record) {
+  http::WebSocket::SendResult send(const Record& record) { return send_all(std::span(&record, 1)); }
+
+  // Several records in order, in one write when the connection is idle.
+  http::WebSocket::SendResult send_all(std::span<const Record> records) {
     last_sent_.store(ticks(SteadyClock::now()), std::memory_order_relaxed);
-    const auto result = socket_->send(record);
+    const auto result = socket_->send_all(records);
     if (result == http::WebSocket::SendResult::kQueueFull) {
       close_reason_once("slow_consumer");
       hub_->slow_consumer_closes.inc();
@@ -596,22 +605,41 @@ observability::Counter& Hub::Impl::published_counter(RoomEventKind kind) {
   return *published[static_cast<std::size_t>(kind)];
 }
 
+bool Hub::Impl::enqueue_locked(RoomNotification notification, SteadyClock::time_point now) {
+  // The number is taken even when the event is then dropped: the gap tells clients.
+  auto& entry = sequences[notification.tenant][notification.room_id.value()];
+  entry.touched = now;
+  const auto sequence = ++entry.sequence;
+  if (queue.size() >= options.max_queued_events) {
+    dropped_queue_full.inc();
+    return false;
+  }
+  queue.push_back({std::move(notification), sequence, now});
+  return true;
+}
+
 void Hub::Impl::publish(RoomNotification notification) {
   published_counter(notification.kind).inc();
   {
     std::lock_guard lock(queue_mutex);
+    if (stopping || !enqueue_locked(std::move(notification), SteadyClock::now()))
+      return;
+  }
+  queue_cv.notify_one();
+}
+
+void Hub::Impl::publish_all(std::vector<RoomNotification> notifications) {
+  if (notifications.empty())
+    return;
+  for (const auto& notification : notifications)
+    published_counter(notification.kind).inc();
+  {
+    std::lock_guard lock(queue_mutex);
     if (stopping)
       return;
-    // The number is taken even when the event is then dropped: the gap tells clients.
-    auto& entry = sequences[notification.tenant][notification.room_id.value()];
     const auto now = SteadyClock::now();
-    entry.touched = now;
-    const auto sequence = ++entry.sequence;
-    if (queue.size() >= options.max_queued_events) {
-      dropped_queue_full.inc();
-      return;
-    }
-    queue.push_back({std::move(notification), sequence, now});
+    for (auto& notification : notifications)
+      enqueue_locked(std::move(notification), now);
   }
   queue_cv.notify_one();
 }
@@ -637,7 +665,7 @@ std::unordered_map<std::string, std::uint64_t> Hub::Impl::sequences_of(
   return out;
 }
 
-void Hub::Impl::dispatch(QueuedEvent& event) {
+Record Hub::Impl::serialize(QueuedEvent& event) {
   auto& n = event.notification;
   nlohmann::json argument = n.payload.is_object() ? std::move(n.payload) : nlohmann::json::object();
   camelize_keys(argument);
@@ -646,33 +674,60 @@ void Hub::Impl::dispatch(QueuedEvent& event) {
   argument["sequence"] = event.sequence;
   argument["timestamp"] =
       timestamp(n.at == core::TimePoint{} ? std::chrono::system_clock::now() : n.at);
-  // Serialized once; every recipient queues the same buffer.
-  const Record record = make_record(
+  return make_record(
       signalr::invocation(target_name(n.kind), nlohmann::json::array({std::move(argument)})));
+}
 
-  std::shared_ptr<const Group> group;
-  {
-    std::lock_guard lock(connections_mutex);
-    if (auto it = groups.find(n.tenant); it != groups.end())
-      group = it->second;
-  }
+void Hub::Impl::dispatch(std::vector<QueuedEvent>& events) {
+  // Serialized once each; every recipient queues the same buffer.
+  std::vector<Record> records;
+  records.reserve(events.size());
+  for (auto& event : events)
+    records.push_back(serialize(event));
+
   double sent = 0;
   double slow = 0;
   double closed = 0;
-  if (group) {
-    const auto& room_id = n.room_id.value();
+  std::vector<Record> wanted;
+  std::vector<bool> done(events.size(), false);
+  for (std::size_t first = 0; first < events.size(); ++first) {
+    if (done[first])
+      continue;
+    // This tenant's events, in publish order (nearly always every event of the batch).
+    const core::TenantId& tenant = events[first].notification.tenant;
+    std::vector<std::size_t> mine;
+    for (std::size_t i = first; i < events.size(); ++i) {
+      if (!done[i] && events[i].notification.tenant == tenant) {
+        mine.push_back(i);
+        done[i] = true;
+      }
+    }
+    std::shared_ptr<const Group> group;
+    {
+      std::lock_guard lock(connections_mutex);
+      if (auto it = groups.find(tenant); it != groups.end())
+        group = it->second;
+    }
+    if (!group)
+      continue;
     for (const auto& connection : *group) {
-      if (!connection->wants(room_id))
+      wanted.clear();
+      for (const std::size_t i : mine) {
+        if (connection->wants(events[i].notification.room_id.value()))
+          wanted.push_back(records[i]);
+      }
+      if (wanted.empty())
         continue;
-      switch (connection->send(record)) {
+      const auto count = static_cast<double>(wanted.size());
+      switch (connection->send_all(wanted)) {
         case http::WebSocket::SendResult::kQueued:
-          ++sent;
+          sent += count;
           break;
         case http::WebSocket::SendResult::kQueueFull:
-          ++slow;
+          slow += count;  // the overflow closed the connection and dropped its queue
           break;
         case http::WebSocket::SendResult::kClosed:
-          ++closed;
+          closed += count;
           break;
       }
     }
@@ -683,8 +738,9 @@ void Hub::Impl::dispatch(QueuedEvent& event) {
     dropped_slow.inc(slow);
   if (closed > 0)
     dropped_closed.inc(closed);
-  dispatch_latency.observe(
-      std::chrono::duration<double>(SteadyClock::now() - event.enqueued).count());
+  const auto now = SteadyClock::now();
+  for (const auto& event : events)
+    dispatch_latency.observe(std::chrono::duration<double>(now - event.enqueued).count());
 }
 
 void Hub::Impl::run() {
@@ -710,13 +766,11 @@ void Hub::Impl::run() {
         next_prune = now + kPruneEvery;
       }
     }
-    for (auto& event : batch) {
-      try {
-        dispatch(event);
-      } catch (const std::exception& e) {
-        // Only allocation can throw here; one event must not end the hub thread.
-        log.error("hub_dispatch_failed", {{"error", e.what()}});
-      }
+    try {
+      dispatch(batch);
+    } catch (const std::exception& e) {
+      // Only allocation can throw here; a failed fan-out must not end the hub thread.
+      log.error("hub_dispatch_failed", {{"error", e.what()}, {"events", batch.size()}});
     }
     batch.clear();
     if (SteadyClock::now() >= next_sweep) {
@@ -919,6 +973,10 @@ void Hub::add_routes(http::Router& router) {
 
 void Hub::publish(RoomNotification notification) {
   impl_->publish(std::move(notification));
+}
+
+void Hub::publish_all(std::vector<RoomNotification> notifications) {
+  impl_->publish_all(std::move(notifications));
 }
 
 void Hub::stop() {

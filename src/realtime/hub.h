@@ -26,6 +26,10 @@
 //    hub thread: it never blocks on connections. Over the bound, the event is dropped and
 //    counted; its sequence number is still used, so clients see the gap.
 //  - Each event is serialized once; every recipient's send queue holds the same buffer.
+//  - The hub thread takes everything queued since it last ran and gives each connection all of
+//    it that the connection wants in one WebSocket::send_all(), so an idle connection gets one
+//    write per batch, not one per event. publish_all() (what one webhook commit changed) queues
+//    its events under one lock, so they are always fanned out together.
 //  - Each connection has a bounded send queue (HubOptions::max_send_queue_bytes). A consumer
 //    that falls behind is closed with a SignalR Close message (allowReconnect) instead of
 //    growing memory.
@@ -44,6 +48,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -94,6 +99,8 @@ class Hub final : public Notifier {
 
   // Thread-safe; never blocks on I/O. Events published after stop() are dropped.
   void publish(RoomNotification notification) override;
+  // One lock and one wake-up of the hub thread for all of them, so they are fanned out together.
+  void publish_all(std::vector<RoomNotification> notifications) override;
 
   // Ends the hub thread; queued events are dropped. Idempotent.
   void stop();

@@ -5,6 +5,8 @@
 // backplane) implements it.
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -43,6 +45,14 @@ class Notifier {
   // Never blocks and never fails the caller: delivery is best effort towards clients, which
   // detect a gap by the per-room sequence number and re-read the snapshot.
   virtual void publish(RoomNotification notification) = 0;
+
+  // Several at once, in order, as publish() would one by one. What one commit changed is
+  // published together, so a hub can hand a connection all of it in one write; the default
+  // publishes them one by one.
+  virtual void publish_all(std::vector<RoomNotification> notifications) {
+    for (auto& notification : notifications)
+      publish(std::move(notification));
+  }
 };
 
 // For wiring without a hub (CLI tools, tests of other parts).

@@ -148,16 +148,21 @@ void GroupCommitIngestor::process(Batch& batch) {
   if (!on_committed_)
     return;
   // Only after every `done` of the batch, so the observer never delays an acknowledgement.
+  std::vector<Committed> committed;
+  committed.reserve(batch.items.size());
   for (std::size_t i = 0; i < batch.items.size(); ++i) {
-    if (!batch.committed[i])
-      continue;
-    try {
-      on_committed_(batch.items[i], *batch.committed[i]);
-    } catch (const std::exception& e) {
-      logger_.error("webhook_observer_threw", {{"error", e.what()}});
-    } catch (...) {
-      logger_.error("webhook_observer_threw", {{"error", "non-standard exception"}});
-    }
+    if (batch.committed[i])
+      committed.push_back(Committed{batch.items[i], *batch.committed[i]});
+  }
+  if (committed.empty())
+    return;
+  try {
+    on_committed_(committed);
+  } catch (const std::exception& e) {
+    logger_.error("webhook_observer_threw", {{"error", e.what()}, {"items", committed.size()}});
+  } catch (...) {
+    logger_.error("webhook_observer_threw",
+                  {{"error", "non-standard exception"}, {"items", committed.size()}});
   }
 }
 

@@ -26,9 +26,11 @@
 //    per poison item instead of n. If a retry reports kUnavailable, that part fails as above.
 //
 // After each commit, the optional on_committed observer (the real-time hub subscribes) is
-// called on the writer thread for every item that was newly recorded (not for duplicates or
-// failures), after the items' `done` callbacks, so it never delays an acknowledgement. It must
-// not block.
+// called once on the writer thread with every item of the batch that was newly recorded (not
+// duplicates or failures), in submission order, after the items' `done` callbacks, so it never
+// delays an acknowledgement. Once per batch rather than per item so that what one commit changed
+// can be published together (the hub then writes it to each client at once). It must not
+// block.
 //
 // Metrics:
 //   roomplane_webhook_queue_depth                       gauge: items waiting for the writer
@@ -65,9 +67,13 @@ struct IngestorOptions {
   std::size_t max_batch = 512;         // items per transaction
 };
 
-// Called after commit for each newly recorded item; see the header comment.
-using CommittedObserver =
-    std::function<void(const rooms::IngestItem& item, const rooms::IngestOutcome& outcome)>;
+// One newly recorded item of a committed batch.
+struct Committed {
+  const rooms::IngestItem& item;
+  const rooms::IngestOutcome& outcome;
+};
+// Called after each commit with its newly recorded items; see the header comment.
+using CommittedObserver = std::function<void(std::span<const Committed> batch)>;
 
 class GroupCommitIngestor {
  public:

@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -37,6 +38,11 @@ class EchoSession final : public WebSocketSession {
     }
     if (text == "close-me") {
       s->close(CloseCode::kNormal, "bye", std::make_shared<const std::string>("goodbye"));
+    } else if (text == "burst") {
+      const std::vector<std::shared_ptr<const std::string>> burst{
+          std::make_shared<const std::string>("one;"), std::make_shared<const std::string>("two;"),
+          std::make_shared<const std::string>("three;")};
+      burst_result = s->send_all(burst);
     } else if (text == "throw") {
       throw std::runtime_error("session bug");
     } else {
@@ -50,6 +56,7 @@ class EchoSession final : public WebSocketSession {
   std::atomic<bool> opened{false};
   std::atomic<bool> closed{false};
   std::atomic<int> messages{0};
+  std::atomic<WebSocket::SendResult> burst_result{WebSocket::SendResult::kClosed};
 };
 
 // Fills its queue past the limit before the first write can start (on_open runs on the strand
@@ -158,6 +165,20 @@ TEST_F(WebSocketTest, EchoesTextAndCountsTheConnection) {
   // After the close the application's handle is inert.
   EXPECT_EQ(echo_->socket->send(std::make_shared<const std::string>("late")),
             WebSocket::SendResult::kClosed);
+}
+
+TEST_F(WebSocketTest, SendAllQueuesInOrderAndLeavesAsOneMessage) {
+  start();
+  WsTestClient client(server_->port(), "/ws/echo");
+  ASSERT_TRUE(client.open()) << client.error().message();
+  ASSERT_FALSE(client.write("burst"));
+  EXPECT_EQ(client.read(), "one;two;three;");
+  EXPECT_EQ(echo_->burst_result.load(), WebSocket::SendResult::kQueued);
+  ASSERT_FALSE(client.close());
+  EXPECT_TRUE(eventually([&] { return echo_->closed.load(); }));
+  const std::vector<std::shared_ptr<const std::string>> late{
+      std::make_shared<const std::string>("late")};
+  EXPECT_EQ(echo_->socket->send_all(late), WebSocket::SendResult::kClosed);
 }
 
 TEST_F(WebSocketTest, HandlerRefusesWithAnHttpResponse) {

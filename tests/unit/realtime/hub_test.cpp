@@ -392,6 +392,40 @@ TEST_F(HubTest, EventsCarrySequenceAndReachOnlyTheirTenant) {
             1.0);
 }
 
+TEST_F(HubTest, EventsPublishedTogetherReachAClientInOrderInOneWrite) {
+  start();
+  auto client = connect(kTokenA);
+  std::vector<RoomNotification> batch;
+  for (const std::string identity : {"p1", "p2", "p3"}) {
+    RoomNotification n;
+    n.kind = RoomEventKind::kParticipantJoined;
+    n.tenant = core::TenantId("tn_a");
+    n.room_id = core::RoomId("rm_1");
+    n.payload = {{"participant_sid", "PA" + identity}, {"identity", identity}};
+    batch.push_back(std::move(n));
+  }
+  hub_->publish_all(std::move(batch));
+
+  // One WebSocket message holding the three records: the hub hands the connection the whole
+  // batch at once, so it cannot write the first before the others are queued.
+  const auto message = client->ws().read();
+  ASSERT_TRUE(message);
+  std::vector<json> records;
+  for (std::size_t start = 0, end; (end = message->find('\x1e', start)) != std::string::npos;
+       start = end + 1) {
+    records.push_back(json::parse(message->substr(start, end - start)));
+  }
+  ASSERT_EQ(records.size(), 3u) << *message;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    EXPECT_EQ(records[i]["target"], "ParticipantJoined");
+    EXPECT_EQ(records[i]["arguments"][0]["identity"], "p" + std::to_string(i + 1));
+    EXPECT_EQ(records[i]["arguments"][0]["sequence"], i + 1);
+  }
+  EXPECT_TRUE(eventually([&] { return counter("roomplane_hub_events_delivered_total") == 3.0; }));
+  EXPECT_EQ(counter("roomplane_hub_events_published_total", {{"target", "ParticipantJoined"}}),
+            3.0);
+}
+
 TEST_F(HubTest, SubscribeNarrowsAndUnsubscribeWidens) {
   start();
   auto client = connect(kTokenA);

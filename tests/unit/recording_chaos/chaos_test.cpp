@@ -140,17 +140,18 @@ class RecordingPipelineChaos : public ::testing::Test {
     service_ = std::make_unique<rooms::RoomService>(
         room_store_, *provider_, tenant_context_, key_index_->index(), token_builder_,
         identity_policy_, notifier_, clock_, room_options);
-    ingestor_.set_on_committed(
-        [this](const rooms::IngestItem& item, const rooms::IngestOutcome& outcome) {
-          for (const auto& change : outcome.applied.changes) {
-            if (const auto* c = std::get_if<rooms::CompositionChanged>(&change)) {
-              pool_.post([this, tenant = item.tenant, sid = c->composition_sid,
-                          progress = c->progress_percent] {
-                (void)composition_store_.make_due(tenant, sid, progress, clock_.now());
-              });
-            }
+    ingestor_.set_on_committed([this](std::span<const webhooks::Committed> batch) {
+      for (const auto& [item, outcome] : batch) {
+        for (const auto& change : outcome.applied.changes) {
+          if (const auto* c = std::get_if<rooms::CompositionChanged>(&change)) {
+            pool_.post([this, tenant = item.tenant, sid = c->composition_sid,
+                        progress = c->progress_percent] {
+              (void)composition_store_.make_due(tenant, sid, progress, clock_.now());
+            });
           }
-        });
+        }
+      }
+    });
     ingestor_.start();
     rooms::add_room_routes(router_, *service_, directory_, pool_);
     webhooks::add_webhook_routes(router_, directory_, pool_, ingestor_, public_url_, metrics_,

@@ -386,8 +386,11 @@ TEST_F(IngestorTest, ALedgerAnsweringForTheWrongNumberOfItemsFailsThem) {
 
 TEST_F(IngestorTest, CountsOutcomesAndObservesOnlyNewlyRecordedItemsAfterTheirAcks) {
   auto ingestor = make();
-  ingestor->set_on_committed([&](const rooms::IngestItem& committed, const rooms::IngestOutcome&) {
-    results_.observed(committed.idempotency_key);
+  std::vector<std::size_t> observed_batches;  // written by the writer thread, read after stop()
+  ingestor->set_on_committed([&](std::span<const Committed> batch) {
+    observed_batches.push_back(batch.size());
+    for (const auto& committed : batch)
+      results_.observed(committed.item.idempotency_key);
   });
   ledger_.poison("poison");
   ledger_.hold();
@@ -427,6 +430,9 @@ TEST_F(IngestorTest, CountsOutcomesAndObservesOnlyNewlyRecordedItemsAfterTheirAc
   EXPECT_EQ(observations, (std::vector<std::string>{"observed:joined", "observed:odd"}));
   EXPECT_EQ(order[0], "done:first");
   EXPECT_EQ(order[1], "observed:first");
+  // One call per committed batch with all of its new items, so a subscriber can publish what
+  // one commit changed together.
+  EXPECT_EQ(observed_batches, (std::vector<std::size_t>{1, 2}));
 }
 
 }  // namespace
