@@ -9,6 +9,9 @@
 #      the callback's send time, over every (event, client) delivery. Target p99 < 10 ms.
 #      Also reported: the webhook's own acknowledgement time (send to 2xx, which the server
 #      answers once the event is durable): the part of the latency that is ingestion, not hub.
+#      And, from the server's own metrics over the run: its mean submit-to-durable time and hub
+#      fan-out time, the ledger writer's mean batch, commit time and busy fraction, and its CPU
+#      per callback, so a missed target says which part missed it.
 # Each run gets a fresh server (temp SQLite database, built-in Twilio emulator), so the memory
 # baseline is not inflated by another run. Prints one table.
 #
@@ -154,6 +157,11 @@ if [[ ${HUB_ONLY:-} != connections ]]; then
     row "  non-2xx / transport errors" "$(value "$l" non_2xx) / $(value "$l" send_errors)" "0 / 0"
     row "  deliveries received / expected" "$(value "$l" deliveries) / $(value "$l" deliveries_expected)" "equal"
     row "  hub events dropped (server metric)" "$(value "$l" server_hub_events_dropped)" "0"
+    row "  server: to durable / hub fan-out (means)" \
+      "$(value "$l" server_ingest_mean_ms) / $(value "$l" server_hub_dispatch_mean_ms) ms" ""
+    row "  server: commit batch, commit time, busy" \
+      "$(value "$l" server_commit_batch_mean) callbacks, $(value "$l" server_commit_mean_ms) ms, $(value "$l" server_writer_busy)" ""
+    row "  server CPU per callback" "$(value "$l" server_cpu_us_per_callback) us" ""
     row "  CPU cores: machine / server / client" \
       "$(value "$l" cpu_cores_machine) / $(value "$l" cpu_cores_server) / $(value "$l" cpu_cores_client)" "of $(nproc)"
     # The rest is the kernel's disk writeback (a few tenths of a core here) and other processes.

@@ -1005,6 +1005,7 @@ int run_latency(const Flags& flags) {
   std::cerr << "hub_bench: sending " << total_events << " callbacks at " << rate << "/s ("
             << warmup_seconds << " s warm-up, " << seconds << " s measured) to " << clients
             << " hub clients\n";
+  const auto metrics_before = http_request(ioc, *server, bhttp::verb::get, "/metrics", "", "").body;
   const auto cpu_before = read_cpu_times(server_pid);
   const auto window_start = Clock::now();
   sender.start();
@@ -1020,6 +1021,16 @@ int run_latency(const Flags& flags) {
 
   const auto server_metrics = http_request(ioc, *server, bhttp::verb::get, "/metrics", "", "").body;
   hub_clients.close_all();
+  // Where the server spent a callback's time during the window, from its own metrics: the
+  // ledger writer's batches and commits, submit-to-durable, and the hub's fan-out.
+  const auto delta = [&](std::string_view name) {
+    return metric_total(server_metrics, name).value_or(0) -
+           metric_total(metrics_before, name).value_or(0);
+  };
+  const auto ratio = [](double a, double b) { return b > 0 ? a / b : -1.0; };
+  const double commits = delta("roomplane_webhook_batch_size_count");
+  const double committed = delta("roomplane_webhook_batch_size_sum");
+  const double commit_seconds = delta("roomplane_webhook_commit_duration_seconds_sum");
 
   auto& samples = recorder.samples();
   std::sort(samples.begin(), samples.end());
@@ -1062,6 +1073,22 @@ int run_latency(const Flags& flags) {
             << "\n"
             << "server_hub_slow_consumer_closes "
             << metric_total(server_metrics, "roomplane_hub_slow_consumer_closes_total").value_or(-1)
+            << "\n"
+            << "server_cpu_us_per_callback "
+            << (server_pid > 0 ? ratio((cpu_after.server - cpu_before.server) * 1e6,
+                                       static_cast<double>(sender.ok()))
+                               : -1.0)
+            << "\n"
+            << "server_commit_batch_mean " << ratio(committed, commits) << "\n"
+            << "server_commit_mean_ms " << ratio(commit_seconds * 1e3, commits) << "\n"
+            << "server_writer_busy " << ratio(commit_seconds, window) << "\n"
+            << "server_ingest_mean_ms "
+            << ratio(delta("roomplane_webhook_ingest_duration_seconds_sum") * 1e3,
+                     delta("roomplane_webhook_ingest_duration_seconds_count"))
+            << "\n"
+            << "server_hub_dispatch_mean_ms "
+            << ratio(delta("roomplane_hub_dispatch_latency_seconds_sum") * 1e3,
+                     delta("roomplane_hub_dispatch_latency_seconds_count"))
             << "\n";
   if (!sender.first_problem().empty())
     std::cout << "first_problem " << sender.first_problem() << "\n";
