@@ -688,20 +688,12 @@ void Hub::Impl::dispatch(std::vector<QueuedEvent>& events) {
   double sent = 0;
   double slow = 0;
   double closed = 0;
+  // Each tenant's events, in publish order (nearly always one tenant: the whole batch).
+  std::unordered_map<core::TenantId, std::vector<std::size_t>> by_tenant;
+  for (std::size_t i = 0; i < events.size(); ++i)
+    by_tenant[events[i].notification.tenant].push_back(i);
   std::vector<Record> wanted;
-  std::vector<bool> done(events.size(), false);
-  for (std::size_t first = 0; first < events.size(); ++first) {
-    if (done[first])
-      continue;
-    // This tenant's events, in publish order (nearly always every event of the batch).
-    const core::TenantId& tenant = events[first].notification.tenant;
-    std::vector<std::size_t> mine;
-    for (std::size_t i = first; i < events.size(); ++i) {
-      if (!done[i] && events[i].notification.tenant == tenant) {
-        mine.push_back(i);
-        done[i] = true;
-      }
-    }
+  for (const auto& [tenant, mine] : by_tenant) {
     std::shared_ptr<const Group> group;
     {
       std::lock_guard lock(connections_mutex);
