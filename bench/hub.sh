@@ -162,6 +162,9 @@ if [[ ${HUB_ONLY:-} != connections ]]; then
     row "  server: commit batch, commit time, busy" \
       "$(value "$l" server_commit_batch_mean) callbacks, $(value "$l" server_commit_mean_ms) ms, $(value "$l" server_writer_busy)" ""
     row "  server CPU per callback" "$(value "$l" server_cpu_us_per_callback) us" ""
+    row "  server file I/O per callback: written, calls" \
+      "$(value "$l" server_write_bytes_per_callback) B, $(value "$l" server_write_calls_per_callback) writes" ""
+    row "  server file bytes read per callback" "$(value "$l" server_read_bytes_per_callback) B" ""
     row "  CPU cores: machine / server / client" \
       "$(value "$l" cpu_cores_machine) / $(value "$l" cpu_cores_server) / $(value "$l" cpu_cores_client)" "of $(nproc)"
     # The rest is the kernel's disk writeback (a few tenths of a core here) and other processes.

@@ -210,6 +210,36 @@ CpuTimes read_cpu_times(long pid) {
   return out;
 }
 
+// What process `pid` handed to the kernel's read and write calls (/proc/<pid>/io): bytes and
+// calls. For the server these are almost all SQLite's (WAL frames, checkpoint copies and the
+// checkpoint's reads of the WAL); sockets go through sendmsg/recvmsg, which are not counted.
+struct IoCounters {
+  double write_bytes = 0;
+  double write_calls = 0;
+  double read_bytes = 0;
+  double read_calls = 0;
+};
+
+IoCounters read_io_counters(long pid) {
+  IoCounters out;
+  if (pid <= 0)
+    return out;
+  std::ifstream io("/proc/" + std::to_string(pid) + "/io");
+  std::string name;
+  double value = 0;
+  while (io >> name >> value) {
+    if (name == "wchar:")
+      out.write_bytes = value;
+    else if (name == "syscw:")
+      out.write_calls = value;
+    else if (name == "rchar:")
+      out.read_bytes = value;
+    else if (name == "syscr:")
+      out.read_calls = value;
+  }
+  return out;
+}
+
 // Runs the io_context on this thread until done() or the time limit: lets main() run the
 // benchmark as sequential steps on a single thread. run_one_for blocks in epoll (the work
 // guard in main() keeps it from returning at once), so waiting costs no CPU.
@@ -1007,6 +1037,7 @@ int run_latency(const Flags& flags) {
             << " hub clients\n";
   const auto metrics_before = http_request(ioc, *server, bhttp::verb::get, "/metrics", "", "").body;
   const auto cpu_before = read_cpu_times(server_pid);
+  const auto io_before = read_io_counters(server_pid);
   const auto window_start = Clock::now();
   sender.start();
   const auto send_limit = std::chrono::duration_cast<Clock::duration>(
@@ -1017,6 +1048,7 @@ int run_latency(const Flags& flags) {
   run_until(
       ioc, [&] { return recorder.delivered() >= expected; }, drain);
   const auto cpu_after = read_cpu_times(server_pid);
+  const auto io_after = read_io_counters(server_pid);
   const double window = seconds_since(window_start);
 
   const auto server_metrics = http_request(ioc, *server, bhttp::verb::get, "/metrics", "", "").body;
@@ -1078,6 +1110,15 @@ int run_latency(const Flags& flags) {
             << (server_pid > 0 ? ratio((cpu_after.server - cpu_before.server) * 1e6,
                                        static_cast<double>(sender.ok()))
                                : -1.0)
+            << "\n"
+            << "server_write_bytes_per_callback "
+            << ratio(io_after.write_bytes - io_before.write_bytes, static_cast<double>(sender.ok()))
+            << "\n"
+            << "server_write_calls_per_callback "
+            << ratio(io_after.write_calls - io_before.write_calls, static_cast<double>(sender.ok()))
+            << "\n"
+            << "server_read_bytes_per_callback "
+            << ratio(io_after.read_bytes - io_before.read_bytes, static_cast<double>(sender.ok()))
             << "\n"
             << "server_commit_batch_mean " << ratio(committed, commits) << "\n"
             << "server_commit_mean_ms " << ratio(commit_seconds * 1e3, commits) << "\n"

@@ -3,7 +3,8 @@
 #   - nginx answering a bare `return 204` (the machine's baseline, same run, same wrk settings)
 #   - POST /v1/rooms/{id}/tokens (token issuance: auth, room look-up, identity policy, JWT)
 #   - POST /webhooks/twilio/{tenant} with distinct, correctly signed callbacks (signature check,
-#     parse, ledger + state fold + projection, durable commit before the 200)
+#     parse, ledger + state fold + projection, durable commit before the 200), twice: each room's
+#     callbacks back to back (webhook_ingestion), then every room's interleaved (webhook_interleaved)
 # Prints one table. Usage: bash bench/load.sh [build dir with roomplane and
 # roomplane_webhook_fixture, default build-bench]. Settings: LOAD_SECONDS (8), LOAD_CONNECTIONS
 # (64), LOAD_THREADS (2), LOAD_ROOMS (20000 rooms x 14 callbacks for the webhook run).
@@ -92,6 +93,7 @@ api_key=$(jq -r .api_key <<<"$created")
 "$bin" serve --db "$db" --listen "127.0.0.1:$port" --public-url "$url" \
   --emulator-listen 127.0.0.1:0 --demo-tenant false --log-level warn >"$work/serve.out" 2>"$work/serve.err" &
 pids+=($!)
+server_pid=$!
 wait_for "$url/readyz"
 
 room=$(curl -fs -X POST -H "Authorization: Bearer $api_key" -H 'Content-Type: application/json' \
@@ -99,10 +101,41 @@ room=$(curl -fs -X POST -H "Authorization: Bearer $api_key" -H 'Content-Type: ap
 WRK_PATH="/v1/rooms/$room/tokens" WRK_BODY='{"identity":"bench-clinician","ttl_seconds":600}' \
   WRK_AUTH="$api_key" wrk_run token_issuance "$url" bench/wrk/post_json.lua
 
-"$fixture" --public-url "$url" --tenant "$tenant" --account-sid "$account_sid" \
-  --auth-token "$auth_token" --rooms "$rooms" >"$work/callbacks.tsv"
-WRK_REQUESTS="$work/callbacks.tsv" WRK_THREADS="$threads" wrk_run webhook_ingestion "$url" bench/wrk/replay.lua
-stored=$(sqlite3 "$work/data/roomplane.db" "SELECT count(*) FROM events WHERE tenant_id = '$tenant'")
+# The server's own cost per callback over a webhook run: CPU (utime + stime, fields 14 and 15
+# of /proc/<pid>/stat) and what it handed to read/write calls (/proc/<pid>/io: SQLite's WAL
+# frames, checkpoint copies and reads; sockets are not counted). Prints CPU ticks, then rchar,
+# wchar and syscw in /proc/<pid>/io's order.
+server_counters() {
+  local stat
+  stat=$(cat "/proc/$server_pid/stat")
+  stat=${stat##*) }
+  awk '{ print $12 + $13 }' <<<"$stat"
+  awk '/^(wchar|syscw|rchar):/ { print $2 }' "/proc/$server_pid/io"
+}
+ledger_count() { sqlite3 "$work/data/roomplane.db" "SELECT count(*) FROM events WHERE tenant_id = '$tenant'"; }
+
+# webhook_row NAME ORDER SEED: a wrk run of fresh signed callbacks in that order (see
+# webhook_fixture.cpp), then the server's cost per stored callback, appended to costs.
+webhook_row() {
+  local name=$1 order=$2 seed=$3 stored_before stored before after
+  "$fixture" --public-url "$url" --tenant "$tenant" --account-sid "$account_sid" \
+    --auth-token "$auth_token" --rooms "$rooms" --order "$order" --seed "$seed" >"$work/$name.tsv"
+  stored_before=$(ledger_count)
+  mapfile -t before < <(server_counters)
+  WRK_REQUESTS="$work/$name.tsv" WRK_THREADS="$threads" wrk_run "$name" "$url" bench/wrk/replay.lua
+  mapfile -t after < <(server_counters)
+  stored=$(($(ledger_count) - stored_before))
+  awk -v name="$name" -v n="$stored" -v tick="$(getconf CLK_TCK)" \
+    -v cpu="$((after[0] - before[0]))" -v rchar="$((after[1] - before[1]))" \
+    -v wchar="$((after[2] - before[2]))" -v syscw="$((after[3] - before[3]))" 'BEGIN {
+      if (n > 0)
+        printf "%-20s %12d %10.0f %10.0f %12.1f %10.0f\n", name, n, 1e6 * cpu / tick / n,
+          wchar / n, syscw / n, rchar / n }' >>"$work/costs"
+}
+# Grouped: each room's callbacks back to back (few rooms per commit); interleaved: every
+# callback in flight names another room, as with many consultations at once.
+webhook_row webhook_ingestion grouped 1
+webhook_row webhook_interleaved interleaved 2
 
 # --- Table --------------------------------------------------------------------------------------
 echo
@@ -115,4 +148,8 @@ nginx_rps=$(awk '$1=="nginx_return_204" {print $2}' "$work/results")
 token_rps=$(awk '$1=="token_issuance" {print $2}' "$work/results")
 echo
 awk -v t="$token_rps" -v n="$nginx_rps" 'BEGIN { printf "token issuance / nginx return 204: %.0f%% (target >= 50%%)\n", 100 * t / n }'
-echo "webhook events stored in the ledger: $stored (target >= 20000/s, p99 < 10 ms)"
+echo "webhook target: >= 20000/s with p99 < 10 ms"
+echo
+echo "server per stored callback (CPU from /proc/<pid>/stat, file I/O from /proc/<pid>/io):"
+printf '%-20s %12s %10s %10s %12s %10s\n' benchmark stored cpu_us written_B write_calls read_B
+cat "$work/costs"

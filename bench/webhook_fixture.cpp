@@ -5,7 +5,15 @@
 // cheap path only.
 //
 // Usage: roomplane_webhook_fixture --public-url URL --tenant ID --account-sid AC...
-//          --auth-token TOKEN --rooms N --participants P > requests.tsv
+//          --auth-token TOKEN --rooms N --participants P [--order grouped|interleaved]
+//          [--seed N] > requests.tsv
+//
+// Order: `grouped` (the default) writes each room's callbacks back to back, so the callbacks in
+// flight at any moment belong to a handful of rooms and a group commit touches few pages.
+// `interleaved` writes the first callback of every room, then the second of every room, and
+// so on (each room's own callbacks stay in order): every callback in flight names a different
+// room, as when many consultations run at once, and a commit touches pages all over the
+// ledger and the state table.
 
 #include <cstdint>
 #include <cstdio>
@@ -14,6 +22,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "http/form.h"
 #include "twilio/signature.h"
@@ -44,6 +53,8 @@ struct Options {
   std::string auth_token;
   int rooms = 1000;
   int participants = 3;
+  bool interleaved = false;
+  std::uint64_t seed = 12345;  // SIDs: another seed gives callbacks distinct from the first set
 };
 
 class Writer {
@@ -51,18 +62,43 @@ class Writer {
   explicit Writer(const Options& options)
       : options_(options), path_("/webhooks/twilio/" + options.tenant) {}
 
+  // Callbacks written after this belong to a new room.
+  void begin_room() { rooms_.emplace_back(); }
+
   void write(roomplane::http::FormParams params) {
     params.insert(params.begin(), {"AccountSid", options_.account_sid});
     const auto signature = roomplane::twilio::compute_signature(
         options_.auth_token, options_.public_url + path_, params);
-    std::cout << path_ << '\t' << signature << '\t' << roomplane::http::encode_form(params) << '\n';
+    rooms_.back().push_back(path_ + '\t' + signature + '\t' + roomplane::http::encode_form(params));
     ++count_;
+  }
+
+  // Prints every room's callbacks in the order the options ask for.
+  void flush(std::ostream& out) const {
+    if (!options_.interleaved) {
+      for (const auto& room : rooms_)
+        for (const auto& line : room)
+          out << line << '\n';
+      return;
+    }
+    for (std::size_t step = 0;; ++step) {
+      bool any = false;
+      for (const auto& room : rooms_) {
+        if (step < room.size()) {
+          out << room[step] << '\n';
+          any = true;
+        }
+      }
+      if (!any)
+        return;
+    }
   }
   long count() const { return count_; }
 
  private:
   const Options& options_;
   std::string path_;
+  std::vector<std::vector<std::string>> rooms_;
   long count_ = 0;
 };
 
@@ -137,8 +173,12 @@ int main(int argc, char** argv) {
       options.rooms = std::stoi(value);
     else if (flag == "--participants")
       options.participants = std::stoi(value);
+    else if (flag == "--order" && (value == "grouped" || value == "interleaved"))
+      options.interleaved = value == "interleaved";
+    else if (flag == "--seed")
+      options.seed = std::stoull(value);
     else {
-      std::cerr << "unknown flag " << flag << "\n";
+      std::cerr << "unknown flag or bad value: " << flag << " " << value << "\n";
       return 2;
     }
   }
@@ -146,14 +186,18 @@ int main(int argc, char** argv) {
       options.auth_token.empty()) {
     std::cerr
         << "usage: roomplane_webhook_fixture --public-url URL --tenant ID --account-sid AC... "
-           "--auth-token TOKEN [--rooms N] [--participants P]\n";
+           "--auth-token TOKEN [--rooms N] [--participants P] [--order grouped|interleaved] "
+           "[--seed N]\n";
     return 2;
   }
-  std::mt19937_64 rng(12345);
+  std::mt19937_64 rng(options.seed);
   Writer writer(options);
   const std::int64_t start = 1'790'000'000;
-  for (int r = 0; r < options.rooms; ++r)
+  for (int r = 0; r < options.rooms; ++r) {
+    writer.begin_room();
     write_room(writer, rng, start + r, options.participants);
+  }
+  writer.flush(std::cout);
   std::cerr << "wrote " << writer.count() << " signed callbacks\n";
   return 0;
 }
