@@ -10,6 +10,7 @@
 #include "app/openapi.h"
 #include "app/system_routes.h"
 #include "compositions/composition_routes.h"
+#include "compositions/room_composition_jobs.h"
 #include "compositions/starter.h"
 #include "compositions/tracker.h"
 #include "core/work_pool.h"
@@ -163,6 +164,8 @@ struct App::Parts {
   std::unique_ptr<rooms::RoomService> rooms;  // built in start(): needs the provider
   rooms::TenantContextLookup tenant_context;  // settings + credentials (emulator accounts too)
   std::unique_ptr<storage::SqliteCompositionStore> composition_store;
+  // A room's composition jobs for the room API: the one place rooms meet compositions.
+  std::unique_ptr<compositions::RoomCompositionJobs> room_composition_jobs;
   std::unique_ptr<storage::SqliteAlertStore> alert_store;
   std::unique_ptr<alerts::AlertDispatcher> alert_dispatcher;
   // The recording pipeline's workers, built in start() (they need the provider).
@@ -307,6 +310,8 @@ core::Result<std::unique_ptr<App>> App::create(const Config& config, AppOverride
   p->room_store = std::make_unique<storage::SqliteRoomStore>(*p->database);
   p->ledger = std::make_unique<storage::SqliteEventLedger>(*p->database);
   p->composition_store = std::make_unique<storage::SqliteCompositionStore>(*p->database);
+  p->room_composition_jobs =
+      std::make_unique<compositions::RoomCompositionJobs>(*p->composition_store);
   p->directory = std::make_unique<tenants::TenantDirectory>(
       *p->tenant_store, *p->key_store, *p->credential_store, *p->secrets, *p->clock,
       std::chrono::seconds(config.tenant_cache_ttl_seconds), p->metrics);
@@ -453,8 +458,8 @@ core::Status App::start() {
   rooms::RoomServiceOptions room_options;
   room_options.public_url = p.public_url;
   p.rooms = std::make_unique<rooms::RoomService>(
-      *p.room_store, *p.provider, std::move(tenant_context), p.key_index->index(), *p.token_builder,
-      p.identity_policy, *p.hub, *p.clock, room_options);
+      *p.room_store, *p.room_composition_jobs, *p.provider, std::move(tenant_context),
+      p.key_index->index(), *p.token_builder, p.identity_policy, *p.hub, *p.clock, room_options);
   build_recording_pipeline(p);
   p.composition_api = std::make_unique<compositions::CompositionService>(
       *p.composition_store, *p.provider, p.tenant_context, *p.clock,

@@ -84,6 +84,11 @@ class CompositionStore {
   virtual core::Result<std::optional<Composition>> find(const core::TenantId& tenant,
                                                         const core::CompositionId& id) = 0;
   virtual core::Result<Page> list(const core::TenantId& tenant, const ListQuery& query) = 0;
+  // Every composition of one room of `tenant`, newest first (room views and session reports).
+  // Unbounded on purpose: a room gets one job (its retries are attempts of that job), a few at
+  // most, and a cut list would hide exactly the failed one a coordinator looks for.
+  virtual core::Result<std::vector<Composition>> for_room(const core::TenantId& tenant,
+                                                          const core::RoomId& room) = 0;
 
   virtual core::Status record_media_access(const MediaAccess& access) = 0;
   // Oldest first (audits and tests).

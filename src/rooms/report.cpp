@@ -78,31 +78,78 @@ std::string recording_outcome(int total, int completed, int failed) {
   return completed == 0 ? "failed" : "partial";
 }
 
-std::string composition_outcome(const RoomState& state) {
+// A job's "status" / "error" as GET /v1/compositions/{id} spells them ("" / null if absent).
+json job_field(const json& job, const char* name) {
+  if (!job.is_object())
+    return nullptr;
+  const auto it = job.find(name);
+  return it == job.end() ? json(nullptr) : *it;
+}
+std::string job_status(const json& job) {
+  const json status = job_field(job, "status");
+  return status.is_string() ? status.get<std::string>() : "";
+}
+json job_error(const json& job) {
+  json error = job_field(job, "error");
+  return error.is_string() ? error : json(nullptr);
+}
+
+struct CompositionOutcome {
+  std::string status;
+  json error;  // what failed, when status is "failed"
+};
+
+// The rule is in report.h. Roomplane's job is the source of truth; the provider's callbacks
+// decide only for a room without one.
+CompositionOutcome composition_outcome(const RoomState& state, const json& jobs) {
   bool any_completed = false;
   bool any_processing = false;
   bool any_enqueued = false;
-  bool any_failed = !state.hook_failures.empty();
+  const CompositionState* failed = nullptr;
   for (const auto& [sid, composition] : state.compositions) {
     any_completed |= composition.status == CompositionStatus::kCompleted;
     any_processing |= composition.status == CompositionStatus::kProcessing;
     any_enqueued |= composition.status == CompositionStatus::kEnqueued;
-    any_failed |= composition.status == CompositionStatus::kFailed;
+    // The latest failure's error, when it comes to that.
+    if (composition.status == CompositionStatus::kFailed &&
+        (failed == nullptr || composition.failed_at > failed->failed_at))
+      failed = &composition;
   }
+  for (const auto& job : jobs)
+    any_completed |= job_status(job) == "completed";
   // A completed composition is the outcome even if an earlier attempt failed.
   if (any_completed)
-    return "completed";
+    return {"completed", nullptr};
+  // At most one job is live (the database enforces it): it says what happens now. A provider
+  // callback reporting progress is a moment ahead of the tracker, which agrees on its next look.
+  for (const auto& job : jobs) {
+    const std::string status = job_status(job);
+    if (status == "enqueued" && any_processing)
+      return {"processing", nullptr};
+    if (status == "pending" || status == "enqueued" || status == "processing" ||
+        status == "stalled")
+      return {status, nullptr};
+  }
+  // Roomplane gave up on the room's composition, whether or not the provider ever called back.
+  for (const auto& job : jobs) {  // newest first: the newest failure's error
+    if (job_status(job) == "failed")
+      return {"failed", job_error(job)};
+  }
   if (any_processing)
-    return "processing";
+    return {"processing", nullptr};
   if (any_enqueued)
-    return "enqueued";
-  return any_failed ? "failed" : "none";
+    return {"enqueued", nullptr};
+  if (failed != nullptr)
+    return {"failed", text_or_null(failed->error)};
+  if (!state.hook_failures.empty())
+    return {"failed", text_or_null(state.hook_failures.rbegin()->error)};
+  return {"none", nullptr};
 }
 
 }  // namespace
 
 json build_session_report(const RoomView& view, std::span<const SpeakerChange> speakers,
-                          core::TimePoint now) {
+                          const json& composition_jobs, core::TimePoint now) {
   const Room& room = view.room;
   const RoomState& state = view.state;
   const std::optional<core::TimePoint> room_end = state.ended_at ? state.ended_at : room.ended_at;
@@ -330,6 +377,8 @@ json build_session_report(const RoomView& view, std::span<const SpeakerChange> s
   }
 
   const int recording_total = static_cast<int>(state.recordings.size());
+  const json jobs = composition_jobs.is_array() ? composition_jobs : json::array();
+  const CompositionOutcome composition = composition_outcome(state, jobs);
   std::optional<std::int64_t> duration;
   if (room_start && room_end)
     duration = std::chrono::duration_cast<std::chrono::seconds>(*room_end - *room_start).count();
@@ -359,7 +408,9 @@ json build_session_report(const RoomView& view, std::span<const SpeakerChange> s
         {"total_size_bytes", recorded_bytes},
         {"tracks", std::move(tracks)}}},
       {"composition",
-       {{"status", composition_outcome(state)},
+       {{"status", composition.status},
+        {"error", composition.error},
+        {"jobs", jobs},
         {"compositions", std::move(compositions)},
         {"hook_failures", std::move(hook_failures)}}},
       {"summary",

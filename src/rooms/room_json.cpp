@@ -166,4 +166,10 @@ json room_view_json(const RoomView& view) {
   return out;
 }
 
+json room_detail_json(const RoomView& view, const json& composition_jobs) {
+  json out = room_view_json(view);
+  out["composition_jobs"] = composition_jobs;
+  return out;
+}
+
 }  // namespace roomplane::rooms

@@ -22,8 +22,14 @@ nlohmann::json time_json(const std::optional<core::TimePoint>& at);
 // provider_room_sid, end_reason and times.
 nlohmann::json room_json(const Room& room);
 // room_json plus what the provider confirmed: participants (every connection, reconnects
-// included, oldest first), recordings and compositions.
+// included, oldest first), recordings and compositions (the provider's compositions as its
+// status callbacks reported them).
 nlohmann::json room_view_json(const RoomView& view);
+// GET /v1/rooms/{id}: room_view_json plus "composition_jobs", Roomplane's own composition jobs
+// of the room (RoomCompositions::for_room: newest first, each as GET /v1/compositions/{id}
+// renders it). Unlike "compositions", they show a job that failed or stalled locally without
+// any provider callback.
+nlohmann::json room_detail_json(const RoomView& view, const nlohmann::json& composition_jobs);
 
 nlohmann::json participant_json(const ParticipantState& participant);
 

@@ -217,10 +217,10 @@ void add_room_routes(http::Router& router, RoomService& service,
 
   add("GET", "/v1/rooms/{id}",
       [&service](const http::Request& request, const Principal& principal) {
-        auto view = service.get(principal.tenant_id, room_id(request));
-        if (!view)
-          return room_error_response(view.error());
-        return http::Response::json(200, room_view_json(*view));
+        auto detail = service.get(principal.tenant_id, room_id(request));
+        if (!detail)
+          return room_error_response(detail.error());
+        return http::Response::json(200, room_detail_json(detail->view, detail->composition_jobs));
       });
 
   add("POST", "/v1/rooms/{id}/end",

@@ -6,7 +6,8 @@
 //
 //   POST /v1/rooms                                          201 room
 //   GET  /v1/rooms?status=&limit=&cursor=                   200 {"rooms": [...], "next_cursor"}
-//   GET  /v1/rooms/{id}                                     200 room with participants
+//   GET  /v1/rooms/{id}                                     200 room with participants and
+//                                                               composition_jobs
 //   POST /v1/rooms/{id}/end                                 200 room
 //   POST /v1/rooms/{id}/tokens                              201 {token, identity, room,
 //                                                                expires_at, ttl_seconds}

@@ -168,13 +168,15 @@ core::Error provider_failure(const core::Error& error, std::string_view action) 
   return mapped;
 }
 
-RoomService::RoomService(RoomStore& store, video::VideoProvider& provider,
-                         TenantContextLookup tenants, ProviderKeyIndex key_index,
+RoomService::RoomService(RoomStore& store, RoomCompositions& compositions,
+                         video::VideoProvider& provider, TenantContextLookup tenants,
+                         ProviderKeyIndex key_index,
                          const tokens::AccessTokenBuilder& token_builder,
                          const tokens::IdentityPolicy& identity_policy,
                          realtime::Notifier& notifier, const core::Clock& clock,
                          RoomServiceOptions options)
     : store_(store),
+      compositions_(compositions),
       provider_(provider),
       tenants_(std::move(tenants)),
       key_index_(std::move(key_index)),
@@ -301,8 +303,15 @@ core::Result<RoomPage> RoomService::list(const core::TenantId& tenant, const Roo
   return store_.list(tenant, query);
 }
 
-core::Result<RoomView> RoomService::get(const core::TenantId& tenant, const core::RoomId& room) {
-  return find_room(tenant, room);
+core::Result<RoomDetail> RoomService::get(const core::TenantId& tenant, const core::RoomId& room) {
+  auto view = find_room(tenant, room);
+  if (!view)
+    return std::move(view).take_error();
+  // After the room: an unknown room is 404 without touching the jobs.
+  auto jobs = compositions_.for_room(tenant, room);
+  if (!jobs)
+    return std::move(jobs).take_error();
+  return RoomDetail{std::move(view).value(), std::move(jobs).value()};
 }
 
 core::Result<RoomView> RoomService::end(const core::TenantId& tenant, const core::RoomId& room) {
@@ -645,7 +654,10 @@ core::Result<json> RoomService::report(const core::TenantId& tenant, const core:
   auto speakers = store_.speaker_changes(tenant, room);
   if (!speakers)
     return std::move(speakers).take_error();
-  return build_session_report(*view, *speakers, clock_.now());
+  auto jobs = compositions_.for_room(tenant, room);
+  if (!jobs)
+    return std::move(jobs).take_error();
+  return build_session_report(*view, *speakers, *jobs, clock_.now());
 }
 
 core::Result<RecoveryReport> RoomService::recover_creating(core::TimePoint created_before,

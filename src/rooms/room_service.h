@@ -37,6 +37,7 @@
 #include "core/ttl_cache.h"
 #include "realtime/notifier.h"
 #include "rooms/room.h"
+#include "rooms/room_compositions.h"
 #include "rooms/stores.h"
 #include "tenants/tenant.h"
 #include "tokens/access_token.h"
@@ -142,6 +143,14 @@ struct SpeakerOutcome {
   SpeakerChange change;  // what was reported, as resolved (SIDs and identities filled in)
 };
 
+// GET /v1/rooms/{id}: the room with what the provider confirmed (view) and Roomplane's own
+// composition jobs of the room (RoomCompositions::for_room: newest first, each as
+// GET /v1/compositions/{id} renders it).
+struct RoomDetail {
+  RoomView view;
+  nlohmann::json composition_jobs = nlohmann::json::array();
+};
+
 struct RecoveryReport {
   int linked = 0;   // the provider had created the room: now in progress
   int failed = 0;   // the provider never created it: marked failed
@@ -150,9 +159,11 @@ struct RecoveryReport {
 
 class RoomService {
  public:
-  // Every reference must outlive the service.
-  RoomService(RoomStore& store, video::VideoProvider& provider, TenantContextLookup tenants,
-              ProviderKeyIndex key_index, const tokens::AccessTokenBuilder& token_builder,
+  // Every reference must outlive the service. `compositions` shows the rooms' composition jobs
+  // (NoRoomCompositions where there is no recording pipeline).
+  RoomService(RoomStore& store, RoomCompositions& compositions, video::VideoProvider& provider,
+              TenantContextLookup tenants, ProviderKeyIndex key_index,
+              const tokens::AccessTokenBuilder& token_builder,
               const tokens::IdentityPolicy& identity_policy, realtime::Notifier& notifier,
               const core::Clock& clock, RoomServiceOptions options);
 
@@ -161,8 +172,9 @@ class RoomService {
   // provider failures (the room is then `failed`, and the message names its id).
   core::Result<RoomView> create(const core::TenantId& tenant, const CreateRoomRequest& request);
   core::Result<RoomPage> list(const core::TenantId& tenant, const RoomListQuery& query);
-  // 404 room_not_found (also for another tenant's room).
-  core::Result<RoomView> get(const core::TenantId& tenant, const core::RoomId& room);
+  // The room and its composition jobs. 404 room_not_found (also for another tenant's room);
+  // a failure to read the jobs is the call's error (never a view without them).
+  core::Result<RoomDetail> get(const core::TenantId& tenant, const core::RoomId& room);
   // Ends the room at the provider and locally (end_reason ended_by_api). Ending a room that
   // already ended or failed answers it as it is. 409 room_not_ready while creating.
   core::Result<RoomView> end(const core::TenantId& tenant, const core::RoomId& room);
@@ -194,7 +206,7 @@ class RoomService {
   // room; 401 token_room_mismatch when the token's grant names another room (or none: it must
   // be a token for this room); 409 room_*, reporter_not_connected, speaker_not_connected.
   core::Result<SpeakerOutcome> report_dominant_speaker(const SpeakerReport& report);
-  // The session report (report.h) as of now.
+  // The session report (report.h) as of now, with the room's composition jobs. Errors as get().
   core::Result<nlohmann::json> report(const core::TenantId& tenant, const core::RoomId& room);
 
   // Resolves rooms left in `creating` that were created before `created_before` (pass a time
@@ -218,6 +230,7 @@ class RoomService {
   void publish(realtime::RoomEventKind kind, const Room& room, nlohmann::json payload);
 
   RoomStore& store_;
+  RoomCompositions& compositions_;
   video::VideoProvider& provider_;
   TenantContextLookup tenants_;
   ProviderKeyIndex key_index_;

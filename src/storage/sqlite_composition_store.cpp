@@ -367,6 +367,21 @@ core::Result<compositions::Page> SqliteCompositionStore::list(
   });
 }
 
+core::Result<std::vector<Composition>> SqliteCompositionStore::for_room(
+    const core::TenantId& tenant, const core::RoomId& room) {
+  // Walks compositions_by_room (0007) backwards: no scan, no sort, whatever the history.
+  static const std::string kSql = "SELECT " + kColumns +
+                                  " FROM compositions WHERE tenant_id = ? AND room_id = ? "
+                                  "ORDER BY created_at DESC, composition_id DESC";
+  return db_.read([&](Connection& c) -> core::Result<std::vector<Composition>> {
+    auto stmt = c.prepare(kSql);
+    if (!stmt)
+      return std::move(stmt).take_error();
+    (*stmt)->bind(1, tenant.value()).bind(2, room.value());
+    return read_all(**stmt, 1);
+  });
+}
+
 core::Status SqliteCompositionStore::record_media_access(const compositions::MediaAccess& access) {
   return db_.write([&](Connection& c) -> core::Status {
     static const std::string kSql =

@@ -1,8 +1,9 @@
 #pragma once
 // SQLite implementation of compositions::CompositionStore (compositions/stores.h), over the
-// tables of migration 0004. Thread-safe: writes serialise on the database's writer connection,
-// reads use its pool. Every worker query reads a partial index that holds only due work
-// (rooms_awaiting_composition, compositions_to_start, compositions_to_track), never the history.
+// tables of migration 0004 (and 0007's by-room index). Thread-safe: writes serialise on the
+// database's writer connection, reads use its pool. Every worker query reads a partial index that
+// holds only due work (rooms_awaiting_composition, compositions_to_start, compositions_to_track),
+// never the history.
 
 #include "compositions/stores.h"
 #include "storage/sqlite_database.h"
@@ -30,6 +31,8 @@ class SqliteCompositionStore final : public compositions::CompositionStore {
       const core::TenantId& tenant, const core::CompositionId& id) override;
   core::Result<compositions::Page> list(const core::TenantId& tenant,
                                         const compositions::ListQuery& query) override;
+  core::Result<std::vector<compositions::Composition>> for_room(const core::TenantId& tenant,
+                                                                const core::RoomId& room) override;
   core::Status record_media_access(const compositions::MediaAccess& access) override;
   core::Result<std::vector<compositions::MediaAccess>> media_accesses(
       const core::TenantId& tenant, const core::CompositionId& id) override;

@@ -360,5 +360,56 @@ TEST_F(CompositionsTest, WorkerQueriesReadOnlyTheirPartialIndexes) {
             std::string::npos);
 }
 
+TEST_F(CompositionsTest, ForRoomListsThatRoomsJobsOfThatTenantOnlyNewestFirst) {
+  // The same room id at two tenants, a second room of A, and a room without jobs.
+  ended_room(kTenantA, "rm_1", "RMA1", false, 0, 60);
+  ended_room(kTenantA, "rm_2", "RMA2", false, 0, 60);
+  ended_room(kTenantA, "rm_none", "RMA3", false, 0, 60);
+  ended_room(kTenantB, "rm_1", "RMB1", false, 0, 60);
+  exec(
+      "INSERT INTO compositions (tenant_id, composition_id, room_id, status, error, created_at, "
+      "updated_at) VALUES "
+      "('tn_aaaa', 'cp_a1', 'rm_1', 'failed', 'refused', 1000, 1000), "
+      "('tn_aaaa', 'cp_a2', 'rm_1', 'failed', NULL, 2000, 2000), "
+      "('tn_aaaa', 'cp_a5', 'rm_1', 'failed', NULL, 2000, 2000), "  // same instant as cp_a2
+      "('tn_aaaa', 'cp_a3', 'rm_1', 'pending', NULL, 3000, 3000), "
+      "('tn_aaaa', 'cp_a4', 'rm_2', 'pending', NULL, 1500, 1500), "
+      "('tn_bbbb', 'cp_b1', 'rm_1', 'pending', NULL, 2500, 2500)");
+  const auto ids = [&](const core::TenantId& tenant, const std::string& room) {
+    auto jobs = store_->for_room(tenant, core::RoomId(room));
+    EXPECT_TRUE(jobs.ok()) << jobs.error().message;
+    std::vector<std::string> out;
+    for (const auto& job : jobs ? *jobs : std::vector<Composition>{}) {
+      EXPECT_EQ(job.tenant_id, tenant);
+      EXPECT_EQ(job.room_id.value(), room);
+      out.push_back(job.id.value());
+    }
+    return out;
+  };
+  EXPECT_EQ(ids(kTenantA, "rm_1"), (std::vector<std::string>{"cp_a3", "cp_a5", "cp_a2", "cp_a1"}));
+  EXPECT_EQ(ids(kTenantA, "rm_2"), (std::vector<std::string>{"cp_a4"}));
+  EXPECT_EQ(ids(kTenantB, "rm_1"), (std::vector<std::string>{"cp_b1"}));
+  EXPECT_TRUE(ids(kTenantA, "rm_none").empty());
+  EXPECT_TRUE(ids(kTenantB, "rm_2").empty());
+  EXPECT_TRUE(ids(kTenantA, "rm_unknown").empty());
+  // Whole rows, as the API renders them.
+  const auto oldest = store_->for_room(kTenantA, core::RoomId("rm_1"))->back();
+  EXPECT_EQ(oldest.status, Status::kFailed);
+  EXPECT_EQ(oldest.error, "refused");
+}
+
+TEST_F(CompositionsTest, ForRoomReadsItsIndexAndSortsNothing) {
+  auto plan = roomplane::testing::query_plan(
+      *db_,
+      "SELECT * FROM compositions WHERE tenant_id = 'tn_aaaa' AND room_id = 'rm_1' "
+      "ORDER BY created_at DESC, composition_id DESC");
+  ASSERT_TRUE(plan.ok()) << plan.error().message;
+  EXPECT_NE(plan->find("USING INDEX compositions_by_room (tenant_id=? AND room_id=?)"),
+            std::string::npos)
+      << *plan;
+  EXPECT_EQ(plan->find("TEMP B-TREE"), std::string::npos) << *plan;
+  EXPECT_EQ(plan->find("SCAN"), std::string::npos) << *plan;
+}
+
 }  // namespace
 }  // namespace roomplane::compositions::testing

@@ -1,5 +1,6 @@
 // CompositionService without HTTP: the configurable URL lifetime, the audit's user-agent cut,
-// and what the service checks itself (limits, another tenant's row from a faulty store).
+// and what the service checks itself (limits, another tenant's row from a faulty store). Also
+// RoomCompositionJobs, a room's jobs for the room API.
 
 #include "compositions/composition_service.h"
 
@@ -7,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "compositions/composition_json.h"
+#include "compositions/room_composition_jobs.h"
 #include "support/manual_clock.h"
 #include "unit/compositions_api/compositions_api_support.h"
 #include "unit/video/mock_video_provider.h"
@@ -125,6 +127,38 @@ TEST(CompositionJson, NeverExposesTheMediaLocationOrSchedulingFields) {
   c.format = video::CompositionFormat::kWebm;
   EXPECT_EQ(composition_json(c)["layout"], "audio_only");
   EXPECT_EQ(composition_json(c)["format"], "webm");
+}
+
+TEST(RoomCompositionJobs, RendersTheRoomsJobsAsTheCompositionRouteDoesNewestFirst) {
+  compositions::testing::FakeCompositionStore store;
+  auto older = completed("cp_1");
+  older.status = Status::kFailed;
+  older.error = "the provider refused the composition";
+  older.failed_at = at(5);
+  auto newer = completed("cp_2");
+  newer.created_at = at(10);
+  auto other_room = completed("cp_3");
+  other_room.room_id = core::RoomId("rm_2");
+  for (const auto& c : {older, newer, other_room})
+    store.put(c);
+
+  RoomCompositionJobs jobs(store);
+  auto shown = jobs.for_room(kTenant, core::RoomId("rm_1"));
+  ASSERT_TRUE(shown.ok()) << shown.error().message;
+  EXPECT_EQ(*shown, nlohmann::json::array({composition_json(newer), composition_json(older)}));
+  EXPECT_EQ(jobs.for_room(kTenant, core::RoomId("rm_9")).value(), nlohmann::json::array());
+  EXPECT_EQ(jobs.for_room(core::TenantId("tn_b"), core::RoomId("rm_1")).value(),
+            nlohmann::json::array());
+}
+
+TEST(RoomCompositionJobs, AJobOfAnotherTenantFromAFaultyStoreIsNeverShown) {
+  compositions::testing::FakeCompositionStore store;
+  store.ignore_tenant_in_find = true;
+  auto other = completed("cp_b");
+  other.tenant_id = core::TenantId("tn_b");
+  store.put(other);
+  RoomCompositionJobs jobs(store);
+  EXPECT_EQ(jobs.for_room(kTenant, core::RoomId("rm_1")).value(), nlohmann::json::array());
 }
 
 }  // namespace

@@ -1,9 +1,9 @@
 #pragma once
 // Shared by the compositions_api tests: an in-memory CompositionStore that follows the contract
-// of compositions/stores.h for what the API uses (tenant-scoped find, list newest first with
-// opaque cursors and invalid_cursor, the media audit) with a switch that makes the audit write
-// fail, and in-memory tenant stores so a real TenantDirectory authenticates API keys without a
-// database. The workers' methods are minimal: the API never calls them.
+// of compositions/stores.h for what the API uses (tenant-scoped find and for_room, list newest
+// first with opaque cursors and invalid_cursor, the media audit) with a switch that makes the audit
+// write fail, and in-memory tenant stores so a real TenantDirectory authenticates API keys without
+// a database. The workers' methods are minimal: the API never calls them.
 
 #include <algorithm>
 #include <map>
@@ -27,7 +27,8 @@ class FakeCompositionStore final : public CompositionStore {
  public:
   // Set to make every record_media_access fail with this error.
   std::optional<core::Error> fail_record_media_access;
-  // A broken store for defence-in-depth tests: find() matches the id alone.
+  // A broken store for defence-in-depth tests: find() matches the id alone, for_room() the
+  // room id alone.
   bool ignore_tenant_in_find = false;
 
   void put(const Composition& composition) {
@@ -100,6 +101,20 @@ class FakeCompositionStore final : public CompositionStore {
       page.next_cursor = "o:" + std::to_string(offset + page.compositions.size());
     last_query = query;
     return page;
+  }
+
+  core::Result<std::vector<Composition>> for_room(const core::TenantId& tenant,
+                                                  const core::RoomId& room) override {
+    std::lock_guard lock(mutex_);
+    std::vector<Composition> out;
+    for (const auto& [key, row] : rows_) {
+      if ((ignore_tenant_in_find || key.first == tenant) && row.room_id == room)
+        out.push_back(row);
+    }
+    std::sort(out.begin(), out.end(), [](const Composition& a, const Composition& b) {
+      return std::tie(a.created_at, a.id) > std::tie(b.created_at, b.id);
+    });
+    return out;
   }
 
   core::Status record_media_access(const MediaAccess& access) override {

@@ -24,6 +24,7 @@
 #include "alerts/signature.h"
 #include "app/emulator_accounts.h"
 #include "app/emulator_stack.h"
+#include "compositions/room_composition_jobs.h"
 #include "compositions/starter.h"
 #include "compositions/tracker.h"
 #include "core/work_pool.h"
@@ -138,8 +139,8 @@ class RecordingPipelineChaos : public ::testing::Test {
     rooms::RoomServiceOptions room_options;
     room_options.public_url = public_url_;
     service_ = std::make_unique<rooms::RoomService>(
-        room_store_, *provider_, tenant_context_, key_index_->index(), token_builder_,
-        identity_policy_, notifier_, clock_, room_options);
+        room_store_, room_composition_jobs_, *provider_, tenant_context_, key_index_->index(),
+        token_builder_, identity_policy_, notifier_, clock_, room_options);
     ingestor_.set_on_committed([this](std::span<const webhooks::Committed> batch) {
       for (const auto& [item, outcome] : batch) {
         for (const auto& change : outcome.applied.changes) {
@@ -370,6 +371,7 @@ class RecordingPipelineChaos : public ::testing::Test {
   storage::SqliteRoomStore room_store_;
   storage::SqliteEventLedger ledger_;
   storage::SqliteCompositionStore composition_store_;
+  compositions::RoomCompositionJobs room_composition_jobs_{composition_store_};
   storage::SqliteAlertStore alert_store_;
   webhooks::GroupCommitIngestor ingestor_;
   core::WorkPool pool_{4};

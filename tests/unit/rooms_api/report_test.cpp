@@ -1,11 +1,13 @@
 // The session report from hand-made consultations, to the exact second: timeline order,
 // connected time summed over reconnects, speaking time cut by leaves, joins and the room's end,
-// and the recording and composition outcomes.
+// and the recording and composition outcomes (the provider's callbacks and Roomplane's own
+// composition jobs).
 
 #include "rooms/report.h"
 
 #include <gtest/gtest.h>
 
+#include "compositions/composition_json.h"
 #include "unit/rooms_api/rooms_api_support.h"
 
 namespace roomplane::rooms {
@@ -63,12 +65,28 @@ class ReportTest : public ::testing::Test {
       e.composition_error = "no media";
     (void)apply(view_.state, e);
   }
+  // One of Roomplane's composition jobs, rendered the one way GET /v1/compositions/{id} and the
+  // room API render it; added as the newest.
+  void job(compositions::Status status, const std::string& error = "") {
+    compositions::Composition c;
+    c.tenant_id = view_.room.tenant_id;
+    c.id = core::CompositionId("cp_" + std::to_string(jobs_.size() + 1));
+    c.room_id = view_.room.id;
+    c.provider_room_sid = kSid;
+    c.status = status;
+    c.error = error;
+    c.created_at = at(200 + static_cast<int>(jobs_.size()));
+    c.updated_at = c.created_at;
+    if (status == compositions::Status::kFailed)
+      c.failed_at = c.created_at;
+    jobs_.insert(jobs_.begin(), compositions::composition_json(c));
+  }
   void speaker(int seconds, const std::string& sid, const std::string& identity) {
     speakers_.push_back({view_.room.id, "PA1", sid, identity, at(seconds)});
   }
   json build(int now_seconds) {
     project_state(view_.room, view_.state);
-    return build_session_report(view_, speakers_, at(now_seconds));
+    return build_session_report(view_, speakers_, jobs_, at(now_seconds));
   }
 
   // Alice stays from 10 to the end (120); Bob joins at 20, drops at 50, rejoins at 60 as a new
@@ -101,6 +119,7 @@ class ReportTest : public ::testing::Test {
   }
 
   RoomView view_;
+  json jobs_ = json::array();  // newest first
   std::vector<SpeakerChange> speakers_;
 };
 
@@ -244,6 +263,7 @@ TEST_F(ReportTest, OutcomeRulesForEveryMix) {
   EXPECT_EQ(build(10)["composition"]["status"], "processing");
   composition(T::kCompositionFailed, "CJ1", 7);
   EXPECT_EQ(build(10)["composition"]["status"], "failed");
+  EXPECT_EQ(build(10)["composition"]["error"], "no media");
   // A retry that completes is the outcome, the failed attempt stays listed.
   composition(T::kCompositionEnqueued, "CJ2", 8);
   composition(T::kCompositionAvailable, "CJ2", 9);
@@ -260,6 +280,7 @@ TEST_F(ReportTest, HookFailureAloneIsAFailedComposition) {
   (void)apply(view_.state, failure);
   const json report = build(40);
   EXPECT_EQ(report["composition"]["status"], "failed");
+  EXPECT_EQ(report["composition"]["error"], "no recordings");
   ASSERT_EQ(report["composition"]["hook_failures"].size(), 1u);
   EXPECT_EQ(report["composition"]["hook_failures"][0]["hook_sid"], "HK1");
   EXPECT_EQ(report["timeline"].back()["type"], "composition_hook_failed");
@@ -297,7 +318,7 @@ TEST_F(ReportTest, RoomThatFailedToCreateHasAnEmptyFinalReport) {
   view_.room.status = RoomLifecycle::kFailed;
   view_.room.provider_room_sid.reset();
   view_.room.end_reason = "provider_error: provider_unavailable: timeout";
-  const json report = build_session_report(view_, {}, at(50));
+  const json report = build_session_report(view_, {}, json::array(), at(50));
   EXPECT_EQ(report["final"], true);
   EXPECT_TRUE(report["timeline"].empty());
   EXPECT_TRUE(report["participants"].empty());
@@ -305,6 +326,65 @@ TEST_F(ReportTest, RoomThatFailedToCreateHasAnEmptyFinalReport) {
   EXPECT_EQ(report["room"]["status"], "failed");
   EXPECT_EQ(report["recording"]["status"], "none");
   EXPECT_DOUBLE_EQ(report["summary"]["total_connected_seconds"].get<double>(), 0.0);
+}
+
+TEST_F(ReportTest, AJobThatFailedLocallyIsAFailedCompositionWithoutAnyCallback) {
+  event(T::kRoomCreated, 0);
+  event(T::kRoomEnded, 100);
+  job(compositions::Status::kFailed, "the provider refused the composition");
+  const json report = build(300);
+  const json& composition = report["composition"];
+  EXPECT_EQ(composition["status"], "failed");
+  EXPECT_EQ(composition["error"], "the provider refused the composition");
+  ASSERT_EQ(composition["jobs"].size(), 1u);
+  EXPECT_EQ(composition["jobs"], jobs_);
+  EXPECT_EQ(composition["jobs"][0]["id"], "cp_1");
+  EXPECT_TRUE(composition["compositions"].empty());
+  // The timeline holds the provider's composition events only.
+  for (const auto& entry : report["timeline"])
+    EXPECT_FALSE(entry["type"].get<std::string>().starts_with("composition")) << entry.dump();
+}
+
+TEST_F(ReportTest, ALiveJobNeverReadsAsNone) {
+  event(T::kRoomCreated, 0);
+  event(T::kRoomEnded, 100);
+  EXPECT_EQ(build(300)["composition"]["status"], "none");
+  for (const auto status : {compositions::Status::kPending, compositions::Status::kEnqueued,
+                            compositions::Status::kProcessing, compositions::Status::kStalled}) {
+    jobs_ = json::array();
+    job(status);
+    const json report = build(300);
+    EXPECT_EQ(report["composition"]["status"], compositions::to_string(status));
+    EXPECT_TRUE(report["composition"]["error"].is_null());
+  }
+}
+
+TEST_F(ReportTest, TheJobDecidesOverTheProvidersCallbacksUntilSomethingCompleted) {
+  event(T::kRoomCreated, 0);
+  event(T::kRoomEnded, 100);
+  // The provider failed the first attempt; the job waits to retry: not failed.
+  composition(T::kCompositionEnqueued, "CJ1", 110);
+  composition(T::kCompositionFailed, "CJ1", 120);
+  job(compositions::Status::kPending, "attempt 1 failed: no media");
+  EXPECT_EQ(build(300)["composition"]["status"], "pending");
+  // The retry is accepted; its progress callback is ahead of the tracker's next look.
+  jobs_ = json::array();
+  job(compositions::Status::kEnqueued);
+  EXPECT_EQ(build(300)["composition"]["status"], "enqueued");
+  composition(T::kCompositionStarted, "CJ2", 130);
+  EXPECT_EQ(build(300)["composition"]["status"], "processing");
+  // Attempts exhausted: failed with the job's error, not the provider's.
+  jobs_ = json::array();
+  job(compositions::Status::kFailed, "3 attempts failed: no media");
+  EXPECT_EQ(build(300)["composition"]["status"], "failed");
+  EXPECT_EQ(build(300)["composition"]["error"], "3 attempts failed: no media");
+  // Completed, by the job or by the provider, is the outcome whatever failed before.
+  jobs_ = json::array();
+  job(compositions::Status::kFailed, "an earlier job");
+  job(compositions::Status::kCompleted);
+  EXPECT_EQ(build(300)["composition"]["status"], "completed");
+  EXPECT_TRUE(build(300)["composition"]["error"].is_null());
+  EXPECT_EQ(build(300)["composition"]["jobs"][0]["status"], "completed");  // newest first
 }
 
 }  // namespace

@@ -14,7 +14,9 @@
 namespace roomplane::rooms {
 namespace {
 
+using nlohmann::json;
 using ::testing::_;
+using testing::FakeRoomCompositions;
 using testing::FakeRoomStore;
 using ::testing::Invoke;
 using testing::RecordingNotifier;
@@ -60,7 +62,7 @@ class RoomServiceTest : public ::testing::Test {
     options.public_url = "https://rp.example/";
     options.speaker_debounce = debounce;
     return std::make_unique<RoomService>(
-        store_, provider_,
+        store_, compositions_, provider_,
         [this](const core::TenantId& id) -> core::Result<TenantContext> {
           const auto it = tenants_.find(id);
           if (it == tenants_.end())
@@ -117,6 +119,7 @@ class RoomServiceTest : public ::testing::Test {
 
   roomplane::testing::ManualClock clock_{testing::at(0)};
   FakeRoomStore store_;
+  FakeRoomCompositions compositions_;
   StrictMock<video::testing::MockVideoProvider> provider_;
   RecordingNotifier notifier_;
   tokens::AccessTokenBuilder builder_{clock_};
@@ -324,14 +327,14 @@ TEST_F(RoomServiceTest, CrashBetweenTheTwoWritesIsRecoveredByUniqueName) {
   EXPECT_EQ(report->pending, 1);
 
   auto linked = service_->get(kTenantA, linked_id);
-  EXPECT_EQ(linked->room.status, RoomLifecycle::kInProgress);
-  EXPECT_EQ(linked->room.provider_room_sid, kRoomSid);
+  EXPECT_EQ(linked->view.room.status, RoomLifecycle::kInProgress);
+  EXPECT_EQ(linked->view.room.provider_room_sid, kRoomSid);
   auto failed = service_->get(kTenantA, core::RoomId("rm_never"));
-  EXPECT_EQ(failed->room.status, RoomLifecycle::kFailed);
-  EXPECT_TRUE(failed->room.end_reason.starts_with(kProviderErrorPrefix));
-  EXPECT_EQ(service_->get(kTenantA, core::RoomId("rm_unknown"))->room.status,
+  EXPECT_EQ(failed->view.room.status, RoomLifecycle::kFailed);
+  EXPECT_TRUE(failed->view.room.end_reason.starts_with(kProviderErrorPrefix));
+  EXPECT_EQ(service_->get(kTenantA, core::RoomId("rm_unknown"))->view.room.status,
             RoomLifecycle::kCreating);
-  EXPECT_EQ(service_->get(kTenantA, core::RoomId("rm_young"))->room.status,
+  EXPECT_EQ(service_->get(kTenantA, core::RoomId("rm_young"))->view.room.status,
             RoomLifecycle::kCreating);
 }
 
@@ -352,6 +355,41 @@ TEST_F(RoomServiceTest, AnotherTenantsRoomIsNotFound) {
             core::ErrorKind::kNotFound);
   EXPECT_EQ(service_->report(kTenantB, view.room.id).error().kind, core::ErrorKind::kNotFound);
   EXPECT_TRUE(service_->list(kTenantB, {})->rooms.empty());
+}
+
+TEST_F(RoomServiceTest, GetAndReportCarryTheRoomsCompositionJobs) {
+  const auto view = create_room(kTenantA);
+  const json jobs = json::array({{{"id", "cp_1"},
+                                  {"room_id", view.room.id.value()},
+                                  {"status", "failed"},
+                                  {"error", "the provider refused the composition"}}});
+  compositions_.set(kTenantA, view.room.id, jobs);
+
+  auto got = service_->get(kTenantA, view.room.id);
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  EXPECT_EQ(got->view.room.id, view.room.id);
+  EXPECT_EQ(got->composition_jobs, jobs);
+  auto report = service_->report(kTenantA, view.room.id);
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_EQ((*report)["composition"]["jobs"], jobs);
+  EXPECT_EQ((*report)["composition"]["status"], "failed");
+  EXPECT_EQ((*report)["composition"]["error"], "the provider refused the composition");
+
+  // Another tenant's room is 404 before any job is looked up.
+  const int calls = compositions_.calls;
+  EXPECT_EQ(service_->get(kTenantB, view.room.id).error().code, kErrRoomNotFound);
+  EXPECT_EQ(service_->report(kTenantB, view.room.id).error().code, kErrRoomNotFound);
+  EXPECT_EQ(compositions_.calls, calls);
+}
+
+TEST_F(RoomServiceTest, AJobQueryFailureIsTheGetsAndTheReportsError) {
+  const auto view = create_room(kTenantA);
+  compositions_.fail = core::Error::unavailable("database_busy", "the database is busy");
+  auto got = service_->get(kTenantA, view.room.id);
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.error().kind, core::ErrorKind::kUnavailable);
+  EXPECT_EQ(got.error().code, "database_busy");
+  EXPECT_EQ(service_->report(kTenantA, view.room.id).error().code, "database_busy");
 }
 
 TEST_F(RoomServiceTest, EndCompletesAtTheProviderThenLocallyAndIsIdempotent) {
@@ -577,7 +615,7 @@ TEST_F(RoomServiceTest, RecordingIsSwitchedThroughRecordingRules) {
       .WillOnce(Return(core::Error::unavailable("timeout", "slow")));
   auto refused = service_->set_recording(kTenantA, view.room.id, true);
   EXPECT_EQ(refused.error().code, kErrProviderUnavailable);
-  EXPECT_FALSE(service_->get(kTenantA, view.room.id)->room.recording);
+  EXPECT_FALSE(service_->get(kTenantA, view.room.id)->view.room.recording);
 
   const auto p2p = create_room(kTenantA, "RM" + std::string(32, '3'), "peer-to-peer");
   EXPECT_EQ(service_->set_recording(kTenantA, p2p.room.id, true).error().code,
@@ -641,7 +679,7 @@ TEST_F(DominantSpeakerTest, AcceptedChangesAreStoredApartAndDebounced) {
   EXPECT_EQ(stored[2].speaker_identity, "bob");
   EXPECT_EQ(stored[3].speaker_identity, "");
   // Provider-confirmed state is untouched by client reports.
-  EXPECT_EQ(service_->get(kTenantA, view_.room.id)->state, store_.all().at(0).state);
+  EXPECT_EQ(service_->get(kTenantA, view_.room.id)->view.state, store_.all().at(0).state);
   int speaker_notifications = 0;
   for (const auto& n : notifier_.published())
     speaker_notifications += n.kind == realtime::RoomEventKind::kDominantSpeakerChanged ? 1 : 0;

@@ -1,8 +1,8 @@
 #pragma once
 // Shared by the rooms_api tests: an in-memory RoomStore with the contract of rooms/stores.h
 // (events folded with apply() and projected with project_state(), tenant-scoped look-ups) and
-// switches that make a chosen call fail, a notifier that records what it was given, and
-// builders for provider events.
+// switches that make a chosen call fail, a RoomCompositions answering what a test put there (or
+// failing), a notifier that records what it was given, and builders for provider events.
 
 #include <algorithm>
 #include <map>
@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "realtime/notifier.h"
+#include "rooms/room_compositions.h"
 #include "rooms/room_state.h"
 #include "rooms/stores.h"
 
@@ -283,6 +284,35 @@ class FakeRoomStore final : public RoomStore {
   std::map<std::pair<core::TenantId, core::RoomId>, RoomView> rooms_;
   std::map<std::pair<core::TenantId, core::RoomId>, core::TimePoint> reconciled_at_;
   std::vector<std::pair<core::TenantId, SpeakerChange>> speakers_;
+};
+
+// A room's composition jobs as the test sets them (already rendered JSON, newest first),
+// tenant-scoped like the real one.
+class FakeRoomCompositions final : public RoomCompositions {
+ public:
+  // Set to make every call fail with this error.
+  std::optional<core::Error> fail;
+
+  void set(const core::TenantId& tenant, const core::RoomId& room, nlohmann::json jobs) {
+    std::lock_guard lock(mutex_);
+    jobs_[{tenant, room}] = std::move(jobs);
+  }
+
+  core::Result<nlohmann::json> for_room(const core::TenantId& tenant,
+                                        const core::RoomId& room) override {
+    std::lock_guard lock(mutex_);
+    ++calls;
+    if (fail)
+      return *fail;
+    const auto it = jobs_.find({tenant, room});
+    return it == jobs_.end() ? nlohmann::json::array() : it->second;
+  }
+
+  int calls = 0;
+
+ private:
+  std::mutex mutex_;
+  std::map<std::pair<core::TenantId, core::RoomId>, nlohmann::json> jobs_;
 };
 
 class RecordingNotifier final : public realtime::Notifier {

@@ -5,10 +5,14 @@
 // local state (GET /v1/rooms/{id}) must match what the emulator says.
 //
 // Also the tenant-isolation test: every /v1 route the router holds, called as tenant B with
-// tenant A's ids, answers 404 and changes nothing.
+// tenant A's ids, answers 404 and changes nothing; and Roomplane's own composition jobs in the
+// room view and the report (the real SQLite composition store), where no provider callback
+// about the composition ever came.
 
 #include <chrono>
 #include <functional>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -17,6 +21,8 @@
 
 #include "app/emulator_accounts.h"
 #include "app/emulator_stack.h"
+#include "compositions/composition_json.h"
+#include "compositions/room_composition_jobs.h"
 #include "core/work_pool.h"
 #include "crypto/secret_box.h"
 #include "http/curl_client.h"
@@ -27,6 +33,7 @@
 #include "rooms/room_routes.h"
 #include "rooms/room_service.h"
 #include "rooms/tenant_context.h"
+#include "storage/sqlite_composition_store.h"
 #include "storage/sqlite_database.h"
 #include "storage/sqlite_room_store.h"
 #include "storage/sqlite_tenant_stores.h"
@@ -51,6 +58,31 @@ struct Reply {
   json body;
 };
 
+// The room's real composition jobs, or a chosen failure of the by-room query.
+class FailableRoomCompositions final : public RoomCompositions {
+ public:
+  explicit FailableRoomCompositions(RoomCompositions& real) : real_(real) {}
+
+  void fail_with(std::optional<core::Error> error) {
+    std::lock_guard lock(mutex_);
+    fail_ = std::move(error);
+  }
+
+  core::Result<json> for_room(const core::TenantId& tenant, const core::RoomId& room) override {
+    {
+      std::lock_guard lock(mutex_);
+      if (fail_)
+        return *fail_;
+    }
+    return real_.for_room(tenant, room);
+  }
+
+ private:
+  RoomCompositions& real_;
+  std::mutex mutex_;
+  std::optional<core::Error> fail_;
+};
+
 class RoomsEndToEnd : public ::testing::Test {
  protected:
   RoomsEndToEnd()
@@ -63,6 +95,7 @@ class RoomsEndToEnd : public ::testing::Test {
         directory_(tenant_store_, key_store_, credential_store_, box_, clock_, 30s, metrics_),
         room_store_(*db_),
         ledger_(*db_),
+        composition_store_(*db_),
         ingestor_(ledger_, metrics_, observability::Logger()) {}
 
   void SetUp() override {
@@ -101,8 +134,8 @@ class RoomsEndToEnd : public ::testing::Test {
     options.public_url = public_url_;
     options.speaker_debounce = 100ms;  // short, so the test can make two changes quickly
     service_ = std::make_unique<RoomService>(
-        room_store_, *provider_, directory_tenant_context(directory_), key_index_->index(),
-        token_builder_, policy_, notifier_, clock_, options);
+        room_store_, room_compositions_, *provider_, directory_tenant_context(directory_),
+        key_index_->index(), token_builder_, policy_, notifier_, clock_, options);
     ingestor_.start();
     tenants::add_tenant_routes(router_, directory_, pool_);
     add_room_routes(router_, *service_, directory_, pool_);
@@ -224,6 +257,9 @@ class RoomsEndToEnd : public ::testing::Test {
   tenants::TenantDirectory directory_;
   storage::SqliteRoomStore room_store_;
   storage::SqliteEventLedger ledger_;
+  storage::SqliteCompositionStore composition_store_;
+  compositions::RoomCompositionJobs composition_jobs_{composition_store_};
+  FailableRoomCompositions room_compositions_{composition_jobs_};
   webhooks::GroupCommitIngestor ingestor_;
   core::WorkPool pool_{4};
   http::CurlRuntime curl_;
@@ -530,6 +566,93 @@ TEST_F(RoomsEndToEnd, EveryRouteAnswers404ForAnotherTenantsIds) {
   EXPECT_TRUE(
       call("GET", "/v1/rooms/" + id + "/report", key_a_).body["summary"]["speaker_change_count"] ==
       0);
+}
+
+TEST_F(RoomsEndToEnd, RoomViewAndReportShowTheRoomsCompositionJobEvenWithoutCallbacks) {
+  const json room = create_room(key_a_, "Recorded consultation", /*record=*/true);
+  const std::string id = room["id"];
+  // Nothing yet: neither a job nor a provider composition.
+  auto got = call("GET", "/v1/rooms/" + id, key_a_);
+  ASSERT_EQ(got.status, 200u) << got.body.dump();
+  EXPECT_EQ(got.body["composition_jobs"], json::array());
+  auto report = call("GET", "/v1/rooms/" + id + "/report", key_a_);
+  ASSERT_EQ(report.status, 200u) << report.body.dump();
+  EXPECT_EQ(report.body["composition"]["status"], "none");
+  EXPECT_TRUE(report.body["composition"]["error"].is_null());
+  EXPECT_EQ(report.body["composition"]["jobs"], json::array());
+
+  // The room ends; the starter's first, local step enqueues its job. No starter runs here, so
+  // the provider never hears of it and never calls back.
+  ASSERT_EQ(call("POST", "/v1/rooms/" + id + "/end", key_a_, json::object()).status, 200u);
+  auto enqueued = composition_store_.enqueue_ended_rooms(clock_.now(), 10);
+  ASSERT_TRUE(enqueued.ok()) << enqueued.error().message;
+  ASSERT_EQ(enqueued->size(), 1u);
+  const core::CompositionId job_id = enqueued->front().id;
+
+  got = call("GET", "/v1/rooms/" + id, key_a_);
+  ASSERT_EQ(got.status, 200u) << got.body.dump();
+  ASSERT_EQ(got.body["composition_jobs"].size(), 1u);
+  EXPECT_EQ(got.body["composition_jobs"][0]["id"], job_id.value());
+  EXPECT_EQ(got.body["composition_jobs"][0]["status"], "pending");
+  EXPECT_EQ(got.body["compositions"], json::array());  // the provider's: none reported
+  report = call("GET", "/v1/rooms/" + id + "/report", key_a_);
+  EXPECT_EQ(report.body["composition"]["status"], "pending");  // never "none" with a live job
+
+  // The provider refuses it for good: failed locally, still no callback.
+  auto claimed = composition_store_.claim(compositions::Stage::kStart, "test-starter", clock_.now(),
+                                          clock_.now() + 1min, 10);
+  ASSERT_TRUE(claimed.ok() && claimed->size() == 1u);
+  compositions::Composition job = claimed->front();
+  job.status = compositions::Status::kFailed;
+  job.attempts = 1;
+  job.error = "the provider refused the composition: no recordings";
+  job.failed_at = clock_.now();
+  job.updated_at = clock_.now();
+  ASSERT_TRUE(composition_store_.save(job, "test-starter", {}).ok());
+
+  got = call("GET", "/v1/rooms/" + id, key_a_);
+  ASSERT_EQ(got.status, 200u) << got.body.dump();
+  ASSERT_EQ(got.body["composition_jobs"].size(), 1u);
+  const json& shown = got.body["composition_jobs"][0];
+  EXPECT_EQ(shown["status"], "failed");
+  EXPECT_EQ(shown["error"], "the provider refused the composition: no recordings");
+  // Exactly what GET /v1/compositions/{id} renders.
+  const auto stored = composition_store_.find(tenant_a_, job_id);
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ(shown, compositions::composition_json(**stored));
+
+  report = call("GET", "/v1/rooms/" + id + "/report", key_a_);
+  ASSERT_EQ(report.status, 200u) << report.body.dump();
+  const json& composition = report.body["composition"];
+  EXPECT_EQ(composition["status"], "failed");
+  EXPECT_EQ(composition["error"], "the provider refused the composition: no recordings");
+  EXPECT_EQ(composition["jobs"], got.body["composition_jobs"]);
+  EXPECT_EQ(composition["compositions"], json::array());
+
+  // Tenant B never sees it: A's room is 404, and B's own room shows no job.
+  EXPECT_EQ(call("GET", "/v1/rooms/" + id, key_b_).status, 404u);
+  EXPECT_EQ(call("GET", "/v1/rooms/" + id + "/report", key_b_).status, 404u);
+  const json b_room = create_room(key_b_, "Tenant B's");
+  const std::string b_id = b_room["id"];
+  EXPECT_EQ(call("GET", "/v1/rooms/" + b_id, key_b_).body["composition_jobs"], json::array());
+  EXPECT_EQ(call("GET", "/v1/rooms/" + b_id + "/report", key_b_).body["composition"]["status"],
+            "none");
+}
+
+TEST_F(RoomsEndToEnd, AFailedJobQueryIsAnErrorNotARoomWithoutJobs) {
+  const json room = create_room(key_a_, "Recorded", /*record=*/true);
+  const std::string id = room["id"];
+  room_compositions_.fail_with(core::Error::unavailable("database_busy", "the database is busy"));
+  for (const auto& target : {"/v1/rooms/" + id, "/v1/rooms/" + id + "/report"}) {
+    const auto reply = call("GET", target, key_a_);
+    EXPECT_EQ(reply.status, 503u) << target << ": " << reply.body.dump();
+    EXPECT_EQ(reply.body["error"]["code"], "database_busy") << target;
+  }
+  // An unknown room is still 404, not the jobs' failure.
+  EXPECT_EQ(call("GET", "/v1/rooms/rm_doesnotexist", key_a_).body["error"]["code"],
+            "room_not_found");
+  room_compositions_.fail_with(std::nullopt);
+  EXPECT_EQ(call("GET", "/v1/rooms/" + id, key_a_).status, 200u);
 }
 
 }  // namespace
