@@ -1,6 +1,8 @@
 #include "realtime/signalr_protocol.h"
 
 #include <charconv>
+#include <cstdint>
+#include <limits>
 
 namespace roomplane::realtime::signalr {
 namespace {
@@ -111,7 +113,14 @@ core::Result<ClientMessage> parse_client_message(std::string_view text) {
   auto type_it = message.find("type");
   if (type_it == message.end() || !type_it->is_number_integer())
     return protocol_error("message has no integer 'type'");
-  const auto type = type_it->get<long long>();
+  // The full value: narrowing it first would make 4294967297 read as 1 (an invocation's type)
+  // and 18446744073709551615 as -1.
+  const long long type =
+      type_it->is_number_unsigned() &&
+              type_it->get<std::uint64_t>() >
+                  static_cast<std::uint64_t>(std::numeric_limits<long long>::max())
+          ? std::numeric_limits<long long>::max()
+          : type_it->get<long long>();
   switch (type) {
     case 1: {
       Invocation invocation;
@@ -147,7 +156,7 @@ core::Result<ClientMessage> parse_client_message(std::string_view text) {
     case 7:
       return ClientMessage(Close{string_field(message, "error")});
     default:
-      return ClientMessage(Ignored{static_cast<int>(type)});
+      return ClientMessage(Ignored{type});
   }
 }
 

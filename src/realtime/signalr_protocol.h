@@ -80,7 +80,7 @@ struct Close {
 // Completions and stream items from a client answer server-to-client invocations with ids,
 // which this server never sends; an unknown message type is ignored, as the spec requires.
 struct Ignored {
-  int type = 0;
+  long long type = 0;  // as sent; an unsigned value above LLONG_MAX reads as LLONG_MAX
 };
 
 using ClientMessage =

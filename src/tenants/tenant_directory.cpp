@@ -18,7 +18,6 @@ TenantDirectory::TenantDirectory(TenantStore& tenants, ApiKeyStore& keys,
       keys_(keys),
       credentials_(credentials),
       secrets_(secrets),
-      clock_(clock),
       key_cache_(clock, ttl),
       tenant_cache_(clock, ttl),
       credential_cache_(clock, ttl) {

@@ -63,7 +63,6 @@ class TenantDirectory {
   ApiKeyStore& keys_;
   CredentialStore& credentials_;
   const crypto::SecretBox& secrets_;
-  const core::Clock& clock_;
   core::TtlCache<std::string, CachedVerdict> key_cache_;  // keyed by key hash, not the key
   core::TtlCache<core::TenantId, Tenant> tenant_cache_;
   core::TtlCache<core::TenantId, std::optional<ProviderCredentials>> credential_cache_;

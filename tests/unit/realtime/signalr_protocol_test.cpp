@@ -3,6 +3,8 @@
 
 #include "realtime/signalr_protocol.h"
 
+#include <limits>
+
 #include <gtest/gtest.h>
 
 namespace roomplane::realtime::signalr {
@@ -107,6 +109,20 @@ TEST(SignalrMessages, PingCloseStreamCancelAndUnknownTypes) {
   auto unknown = parse_client_message(R"({"type":42})");
   ASSERT_TRUE(std::holds_alternative<Ignored>(*unknown));
   EXPECT_EQ(std::get<Ignored>(*unknown).type, 42);
+}
+
+// Found by fuzz/fuzz_signalr: the type was narrowed to int, so {"type":4294967297} came back as
+// Ignored{1} (an invocation's type) and a huge unsigned one as -1.
+TEST(SignalrMessages, UnknownTypeKeepsItsFullValue) {
+  auto wide = parse_client_message(R"({"type":4294967297})");
+  ASSERT_TRUE(std::holds_alternative<Ignored>(*wide));
+  EXPECT_EQ(std::get<Ignored>(*wide).type, 4294967297LL);
+  auto negative = parse_client_message(R"({"type":-4294967295})");
+  ASSERT_TRUE(std::holds_alternative<Ignored>(*negative));
+  EXPECT_EQ(std::get<Ignored>(*negative).type, -4294967295LL);
+  auto huge = parse_client_message(R"({"type":18446744073709551615})");
+  ASSERT_TRUE(std::holds_alternative<Ignored>(*huge));
+  EXPECT_EQ(std::get<Ignored>(*huge).type, std::numeric_limits<long long>::max());
 }
 
 TEST(SignalrMessages, ProtocolErrors) {
