@@ -27,6 +27,7 @@
 #include "http/form.h"
 #include "rooms/room_state.h"
 #include "rooms/state_codec.h"
+#include "state_round_trip.h"
 #include "twilio/callback_event.h"
 #include "webhooks/webhook_routes.h"
 
@@ -119,22 +120,6 @@ void check_forward(const RoomState& before, const RoomState& after) {
   }
 }
 
-void check_codec(const RoomState& state) {
-  std::string encoded;
-  try {
-    encoded = rooms::encode_state(state);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "encode_state threw: %s\n", e.what());
-    FUZZ_FAIL("encode_state threw on a state folded from parsed callbacks");
-  }
-  const auto decoded = rooms::decode_state(encoded);
-  if (!decoded)
-    std::fprintf(stderr, "decode_state: %s\n", decoded.error().message.c_str());
-  FUZZ_CHECK(decoded.ok());
-  FUZZ_CHECK(*decoded == state);
-  FUZZ_CHECK(rooms::encode_state(*decoded) == encoded);
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -199,7 +184,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(!duplicate.state_changed && duplicate.changes.empty());
     FUZZ_CHECK(state == once);
   }
-  check_codec(state);
+  fuzz::check_state_round_trip(state, "a state folded from parsed callbacks");
 
   // The same set of events in reverse order, then all of them again: the same state.
   RoomState reversed;

@@ -12,6 +12,7 @@
 
 #include "fuzz_check.h"
 #include "rooms/state_codec.h"
+#include "state_round_trip.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace roomplane;
@@ -27,18 +28,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(decoded.error().kind == core::ErrorKind::kInternal);
     return 0;
   }
-  std::string encoded;
-  try {
-    encoded = rooms::encode_state(*decoded);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "encode_state threw: %s\n", e.what());
-    FUZZ_FAIL("encode_state threw on a decoded state");
-  }
-  const auto again = rooms::decode_state(encoded);
-  if (!again)
-    std::fprintf(stderr, "re-decode failed: %s\n", again.error().message.c_str());
-  FUZZ_CHECK(again.ok());
-  FUZZ_CHECK(*again == *decoded);
-  FUZZ_CHECK(rooms::encode_state(*again) == encoded);
+  fuzz::check_state_round_trip(*decoded, "a decoded state");
   return 0;
 }
