@@ -13,6 +13,7 @@ if [ ${#targets[@]} -eq 0 ]; then
   targets=(form callback timestamp signalr state_decode tokens)
 fi
 
+bash scripts/setup.sh --fuzz
 build=build-fuzz
 if [ ! -f "$build/build.ninja" ]; then
   CC=${CC:-clang-14} CXX=${CXX:-clang++-14} cmake -S . -B "$build" -G Ninja \

@@ -17,13 +17,17 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 fi
 for arg in "$@"; do
   case "$arg" in
-    --test | --bench) ;;
-    *) echo "usage: setup.sh [--test] [--bench]" >&2; exit 2 ;;
+    --test | --bench | --fuzz) ;;
+    *) echo "usage: setup.sh [--test] [--bench] [--fuzz]" >&2; exit 2 ;;
   esac
 done
 if [[ " $* " == *" --bench "* ]]; then
   # Load generator and the nginx baseline of bench/load.sh.
   packages+=(wrk nginx-light)
+fi
+if [[ " $* " == *" --fuzz "* ]]; then
+  # fuzz/run.sh: libFuzzer comes with clang's runtime libraries.
+  packages+=(clang-14 libclang-rt-14-dev)
 fi
 if [[ " $* " == *" --test "* ]]; then
   # Sanitizer runtime for the ASan/UBSan build and the tools the tests drive.
