@@ -81,4 +81,13 @@ bool project_state(Room& room, const RoomState& state) {
   return changed;
 }
 
+bool record_end_reason(Room& room, const RoomState& state, std::string_view reason) {
+  if (!state.ended_at || room.end_reason == reason)
+    return false;
+  if (!room.end_reason.empty() && room.end_reason != kEndedByProvider)
+    return false;
+  room.end_reason = std::string(reason);
+  return true;
+}
+
 }  // namespace roomplane::rooms

@@ -72,6 +72,13 @@ struct RoomView {
 // kCreating (it has no provider room yet). Returns whether anything changed.
 bool project_state(Room& room, const RoomState& state);
 
+// Records why the room ended when a caller that acted on the provider (POST .../end, the
+// reconciler) folds in the end it confirmed: only once `state` has ended, and only over no
+// reason or the default kEndedByProvider. The default may be there because the provider's
+// room-ended callback, caused by the caller's own request, was ingested between that request
+// and this write; a reason someone chose is never replaced. Returns whether the row changed.
+bool record_end_reason(Room& room, const RoomState& state, std::string_view reason);
+
 // A participant's client-reported dominant speaker (DESIGN.md: Twilio has no callback for it).
 // Kept apart from provider-confirmed state: it is what a client said, after checks.
 struct SpeakerChange {

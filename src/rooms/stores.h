@@ -75,8 +75,9 @@ class RoomStore {
                                    const std::string& reason, core::TimePoint now) = 0;
 
   // Folds events derived from a provider answer (end, disconnect) into the room's state, the
-  // same way the ledger folds callbacks, and projects it. `end_reason` is recorded when the room
-  // ends by this and has no reason yet. Returns the room as stored.
+  // same way the ledger folds callbacks, and projects it. `end_reason` is recorded as
+  // rooms::record_end_reason says (over no reason or the provider's default). Returns the room
+  // as stored.
   virtual core::Result<RoomView> apply_confirmed(const core::TenantId& tenant,
                                                  const core::RoomId& room,
                                                  std::span<const RoomEvent> confirmed,

@@ -550,12 +550,8 @@ core::Result<RoomView> SqliteRoomStore::apply_confirmed(const core::TenantId& te
     Folded folded;
     for (const auto& event : confirmed)
       folded.state_changed = rooms::apply(state, event).state_changed || folded.state_changed;
-    const bool ended_before =
-        room.status == RoomLifecycle::kCompleted || room.status == RoomLifecycle::kFailed;
-    if (end_reason && room.end_reason.empty() && !ended_before && state.ended_at) {
-      room.end_reason = std::move(*end_reason);
-      folded.room_changed = true;
-    }
+    if (end_reason)
+      folded.room_changed = rooms::record_end_reason(room, state, *end_reason);
     folded.room_changed = rooms::project_state(room, state) || folded.room_changed;
     if (folded.room_changed)
       room.updated_at = now;

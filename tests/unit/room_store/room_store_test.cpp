@@ -295,6 +295,23 @@ TEST_F(RoomStoreTest, ApplyConfirmedEndsTheRoomWithTheCallersReason) {
   EXPECT_EQ(late->room.updated_at, at_ms(31)) << "nothing changed";
 }
 
+// POST .../end asks the provider to end the room; the room-ended callback that this causes can
+// be ingested before the end's own write. The tenant's reason still wins over the default.
+TEST_F(RoomStoreTest, ApplyConfirmedReasonReplacesTheDefaultOfACallbackThatRacedAhead) {
+  linked_room(kTenantA, "rm_1", "RM1");
+  ingest({item(kTenantA, room_created("RM1", at(1), 0))});
+  auto raced = ingest({item(kTenantA, room_ended("RM1", at(30), 9))});
+  ASSERT_EQ(raced[0].room_after->end_reason, rooms::kEndedByProvider);
+
+  const std::vector<RoomEvent> confirmed = {room_ended("RM1", at(30), 9)};
+  auto view = store_->apply_confirmed(kTenantA, RoomId("rm_1"), confirmed,
+                                      std::string(rooms::kEndedByApi), at_ms(31));
+  ASSERT_TRUE(view.ok()) << view.error().message;
+  EXPECT_EQ(view->room.end_reason, rooms::kEndedByApi);
+  EXPECT_EQ(view->room.updated_at, at_ms(31));
+  EXPECT_EQ(store_->find(kTenantA, RoomId("rm_1")).value()->room.end_reason, rooms::kEndedByApi);
+}
+
 TEST_F(RoomStoreTest, ApplyConfirmedNeedsALinkedRoom) {
   ASSERT_TRUE(store_->insert(new_room(kTenantA, "rm_1", at_ms(0))).ok());
   auto unlinked = store_->apply_confirmed(kTenantA, RoomId("rm_1"), {}, std::nullopt, at_ms(1));

@@ -169,11 +169,10 @@ class FakeRoomStore final : public RoomStore {
     if (it == rooms_.end())
       return core::Error::not_found("room_not_found", "no room");
     auto& view = it->second;
-    const bool ended_before = view.state.ended_at.has_value();
     for (const auto& event : confirmed)
       (void)apply(view.state, event);
-    if (!ended_before && view.state.ended_at && end_reason && view.room.end_reason.empty())
-      view.room.end_reason = *end_reason;
+    if (end_reason)
+      record_end_reason(view.room, view.state, *end_reason);
     project_state(view.room, view.state);
     view.room.updated_at = now;
     return view;
