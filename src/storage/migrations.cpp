@@ -313,6 +313,29 @@ constexpr std::string_view kCompositionsByRoom = R"sql(
 CREATE INDEX compositions_by_room ON compositions (tenant_id, room_id, created_at, composition_id);
 )sql";
 
+// The participants table (0001, rekeyed by 0006) was a projection of room_states written on every
+// join and leave: a page of its own per callback of a linked room, and in a commit of callbacks
+// for different rooms, a page per callback (bench/README.md), for rows that nothing in Roomplane
+// reads. As a view over the state documents, operators keep the same relational rows for ad-hoc
+// queries, always equal to the state, at no cost to ingestion. Times are epoch milliseconds as
+// before (the state stores nanoseconds); participant_id and last_sequence_number, never read
+// and never set beyond their defaults, are gone.
+constexpr std::string_view kParticipantsView = R"sql(
+DROP TABLE participants;
+CREATE VIEW participants AS
+SELECT r.tenant_id                                           AS tenant_id,
+       r.room_id                                             AS room_id,
+       json_extract(p.value, '$.sid')                        AS provider_participant_sid,
+       IFNULL(json_extract(p.value, '$.identity'), '')       AS identity,
+       json_extract(p.value, '$.status')                     AS status,
+       json_extract(p.value, '$.connected_at') / 1000000     AS connected_at,
+       json_extract(p.value, '$.disconnected_at') / 1000000  AS disconnected_at,
+       json_extract(p.value, '$.duration_seconds')           AS duration_seconds
+FROM rooms r
+JOIN room_states s ON s.tenant_id = r.tenant_id AND s.provider_room_sid = r.provider_room_sid
+JOIN json_each(s.state, '$.participants') p;
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "0001_initial", kInitialSchema},
     Migration{2, "0002_room_state", kRoomState},
@@ -321,6 +344,7 @@ constexpr std::array kMigrations = {
     Migration{5, "0005_ledger_by_room", kLedgerByRoom},
     Migration{6, "0006_participants_by_room", kParticipantsByRoom},
     Migration{7, "0007_compositions_by_room", kCompositionsByRoom},
+    Migration{8, "0008_participants_view", kParticipantsView},
 };
 
 }  // namespace

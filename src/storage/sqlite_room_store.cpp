@@ -4,11 +4,9 @@
 #include <charconv>
 #include <chrono>
 #include <memory>
-#include <tuple>
 #include <unordered_map>
 #include <utility>
 
-#include "crypto/crypto.h"
 #include "rooms/state_codec.h"
 #include "storage/page_cursor.h"
 #include "storage/time_columns.h"
@@ -220,64 +218,6 @@ core::Status save_state(Connection& c, const core::TenantId& tenant,
   return save_state_text(c, tenant, provider_room_sid, rooms::encode_state(state), now);
 }
 
-// --- Participants projection ---------------------------------------------------------------
-
-// What the participants table shows of a participant; tracks live in the state only.
-using ParticipantRow =
-    std::tuple<std::string, rooms::ParticipantStatus, std::optional<core::TimePoint>,
-               std::optional<core::TimePoint>, std::optional<std::int64_t>>;
-using ParticipantRows = std::unordered_map<std::string, ParticipantRow>;
-
-ParticipantRow row_of(const rooms::ParticipantState& p) {
-  return {p.identity, p.status, p.connected_at, p.disconnected_at, p.duration_seconds};
-}
-
-ParticipantRows rows_of(const RoomState& state) {
-  ParticipantRows rows;
-  rows.reserve(state.participants.size());
-  for (const auto& [sid, p] : state.participants)
-    rows.emplace(sid, row_of(p));
-  return rows;
-}
-
-// Upserts the participants of `state` whose row differs from `before` (all of them when
-// `before` is null). A participant keeps the id it got when first written. Rows are keyed by
-// (tenant, room, provider SID), so one room's rows never touch another's.
-core::Status project_participants(Connection& c, const Room& room, const RoomState& state,
-                                  const ParticipantRows* before) {
-  static const std::string kSql =
-      "INSERT INTO participants (tenant_id, participant_id, room_id, provider_participant_sid, "
-      "identity, status, connected_at, disconnected_at, duration_seconds) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-      "ON CONFLICT (tenant_id, room_id, provider_participant_sid) DO UPDATE SET "
-      "identity = excluded.identity, status = excluded.status, "
-      "connected_at = excluded.connected_at, disconnected_at = excluded.disconnected_at, "
-      "duration_seconds = excluded.duration_seconds";
-  for (const auto& [sid, p] : state.participants) {
-    if (before) {
-      const auto it = before->find(sid);
-      if (it != before->end() && it->second == row_of(p))
-        continue;
-    }
-    auto stmt = c.prepare(kSql);
-    if (!stmt)
-      return std::move(stmt).take_error();
-    (*stmt)
-        ->bind(1, room.tenant_id.value())
-        .bind(2, crypto::random_token(core::kParticipantIdPrefix, 20))
-        .bind(3, room.id.value())
-        .bind(4, sid)
-        .bind(5, p.identity)
-        .bind(6, rooms::to_string(p.status))
-        .bind_nullable(7, to_millis(p.connected_at))
-        .bind_nullable(8, to_millis(p.disconnected_at))
-        .bind_nullable(9, p.duration_seconds);
-    if (auto s = (*stmt)->run(); !s)
-      return s;
-  }
-  return {};
-}
-
 // Events recorded before the room was linked name only the provider SID; give them the room.
 core::Status attach_events(Connection& c, const Room& room) {
   static const std::string kSql =
@@ -300,12 +240,11 @@ struct Folded {
   bool room_changed = false;
 };
 
-// Writes what a fold changed: the state, the room row, and the participants that differ from
-// `before`.
+// Writes what a fold changed: the state and the room row. (Participants are read through the
+// `participants` view over the state, migration 0008: nothing else to write.)
 // `encoded`, when given, receives the state's JSON text when it was written.
 core::Status persist(Connection& c, const Room& room, const RoomState& state, const Folded& folded,
-                     const ParticipantRows* before, core::TimePoint now,
-                     std::string* encoded = nullptr) {
+                     core::TimePoint now, std::string* encoded = nullptr) {
   if (folded.state_changed) {
     std::string text = rooms::encode_state(state);
     if (auto s = save_state_text(c, room.tenant_id, *room.provider_room_sid, text, now); !s)
@@ -313,12 +252,8 @@ core::Status persist(Connection& c, const Room& room, const RoomState& state, co
     if (encoded)
       *encoded = std::move(text);
   }
-  if (folded.room_changed) {
-    if (auto s = update_room(c, room); !s)
-      return s;
-  }
-  if (folded.state_changed)
-    return project_participants(c, room, state, before);
+  if (folded.room_changed)
+    return update_room(c, room);
   return {};
 }
 
@@ -495,9 +430,6 @@ core::Result<RoomView> SqliteRoomStore::link_provider_room(
       if (auto s = save_state(c, tenant, provider_room_sid, state, now); !s)
         return std::move(s).take_error();
     }
-    // Every participant: callbacks folded before the link had no room row to project onto.
-    if (auto s = project_participants(c, room, state, nullptr); !s)
-      return std::move(s).take_error();
     if (auto s = attach_events(c, room); !s)
       return std::move(s).take_error();
     return RoomView{std::move(room), std::move(state)};
@@ -545,7 +477,6 @@ core::Result<RoomView> SqliteRoomStore::apply_confirmed(const core::TenantId& te
     if (!stored)
       return std::move(stored).take_error();
     RoomState state = std::move(*stored).value_or(RoomState{});
-    const ParticipantRows before = rows_of(state);
 
     Folded folded;
     for (const auto& event : confirmed)
@@ -555,7 +486,7 @@ core::Result<RoomView> SqliteRoomStore::apply_confirmed(const core::TenantId& te
     folded.room_changed = rooms::project_state(room, state) || folded.room_changed;
     if (folded.room_changed)
       room.updated_at = now;
-    if (auto s = persist(c, room, state, folded, &before, now); !s)
+    if (auto s = persist(c, room, state, folded, now); !s)
       return std::move(s).take_error();
     return RoomView{std::move(room), std::move(state)};
   });
@@ -712,7 +643,6 @@ struct TouchedRoom {
   bool state_loaded = false;
   RoomState state;
   std::optional<std::string> loaded_text;  // the stored text `state` came from, if any
-  ParticipantRows participants_before;     // linked rooms only: what the table shows now
   Folded folded;
   core::TimePoint last_received{};
 };
@@ -759,8 +689,6 @@ class Batch {
       }
       t.loaded_text = std::move(*text);
     }
-    if (t.room)
-      t.participants_before = rows_of(t.state);
     t.state_loaded = true;
     return {};
   }
@@ -772,9 +700,7 @@ class Batch {
     for (const auto& t : order_) {
       std::string written;
       if (t->room) {
-        if (auto s = persist(c_, *t->room, t->state, t->folded, &t->participants_before,
-                             t->last_received, &written);
-            !s) {
+        if (auto s = persist(c_, *t->room, t->state, t->folded, t->last_received, &written); !s) {
           return s;
         }
       } else if (t->folded.state_changed) {

@@ -6,8 +6,8 @@
 // Tables (migrations 0001, 0002; 0004 adds rooms.reconciled_at for list_to_reconcile; 0005 and
 // 0006 re-key events and participants by room): rooms (one row per local room), room_states (the
 // folded RoomState as JSON per (tenant, provider room SID), present before any local room is
-// linked), participants (a projection of a linked room's state, one row per (room, provider
-// participant SID)), events (the ledger) and speaker_changes.
+// linked), events (the ledger) and speaker_changes. `participants` is a view over room_states
+// (0008): nothing here writes it.
 
 #include <optional>
 #include <string>
