@@ -1,6 +1,9 @@
 #include "app/app.h"
 
 #include <algorithm>
+#include <array>
+#include <functional>
+#include <memory>
 
 #include "alerts/dispatcher.h"
 #include "alerts/signature.h"
@@ -108,13 +111,59 @@ core::Result<nlohmann::json> live_rooms_snapshot(rooms::RoomStore& store,
   return snapshot;
 }
 
+// The WAL checkpoints' metrics (storage/sqlite_database.h): how often each trigger ran and with
+// what outcome, how long it took, and how much of the WAL was left uncopied after the last one
+// (growing: checkpoints fall behind, e.g. a long read pins the WAL).
+std::function<void(const storage::CheckpointRun&)> checkpoint_metrics(
+    observability::MetricsRegistry& metrics) {
+  using Run = storage::CheckpointRun;
+  struct Instruments {
+    std::array<std::array<observability::Counter*, 4>, 3> runs{};  // [trigger][outcome]
+    std::array<observability::Histogram*, 3> duration{};           // [trigger]
+    observability::Gauge* frames_remaining = nullptr;
+  };
+  // In the order of CheckpointRun's enumerators.
+  static constexpr std::array kTriggers = {"background", "idle", "commit"};
+  static constexpr std::array kOutcomes = {"done", "partial", "busy", "error"};
+  auto instruments = std::make_shared<Instruments>();
+  for (std::size_t t = 0; t < kTriggers.size(); ++t) {
+    for (std::size_t o = 0; o < kOutcomes.size(); ++o) {
+      instruments->runs[t][o] = &metrics.counter(
+          "roomplane_sqlite_checkpoints_total",
+          "WAL checkpoints by trigger (background thread, idle writer, commit backstop) and "
+          "outcome",
+          {{"trigger", kTriggers[t]}, {"outcome", kOutcomes[o]}});
+    }
+    instruments->duration[t] =
+        &metrics.histogram("roomplane_sqlite_checkpoint_duration_seconds",
+                           "time of one WAL checkpoint", {{"trigger", kTriggers[t]}});
+  }
+  instruments->frames_remaining =
+      &metrics.gauge("roomplane_sqlite_wal_frames_remaining",
+                     "WAL frames not yet copied into the database file after the last checkpoint");
+  return [instruments](const Run& run) {
+    const auto t = static_cast<std::size_t>(run.trigger);
+    instruments->runs[t][static_cast<std::size_t>(run.outcome)]->inc();
+    instruments->duration[t]->observe(run.seconds);
+    if (run.outcome != Run::Outcome::kBusy && run.outcome != Run::Outcome::kError)
+      instruments->frames_remaining->set(run.frames_remaining);
+  };
+}
+
+// `metrics`: where the checkpoints report; null for short-lived CLI commands.
 core::Result<std::unique_ptr<storage::SqliteDatabase>> open_database(
-    const Config& config, std::size_t readers, storage::MigrationReport* report) {
+    const Config& config, std::size_t readers, storage::MigrationReport* report,
+    observability::MetricsRegistry* metrics) {
   const auto path = config.sqlite_path();
   if (!path)
     return core::Error::invalid_argument("invalid_config",
                                          "only sqlite: database URLs are supported");
-  auto db = storage::SqliteDatabase::open({*path, 5000, readers});
+  storage::SqliteOptions options;
+  options.path = *path;
+  options.readers = readers;
+  if (metrics)
+    options.on_checkpoint = checkpoint_metrics(*metrics);
+  auto db = storage::SqliteDatabase::open(options);
   if (!db)
     return std::move(db).take_error();
   auto migrated = (*db)->migrate();
@@ -295,7 +344,7 @@ core::Result<std::unique_ptr<App>> App::create(const Config& config, AppOverride
 
   const auto db_threads = config.effective_db_threads();
   storage::MigrationReport report;
-  auto db = open_database(config, db_threads, &report);
+  auto db = open_database(config, db_threads, &report, &p->metrics);
   if (!db)
     return std::move(db).take_error();
   p->database = std::move(db).value();
@@ -582,7 +631,7 @@ core::Result<std::unique_ptr<AdminContext>> AdminContext::open(const Config& con
   if (!secrets)
     return std::move(secrets).take_error();
   p->secrets.emplace(std::move(secrets).value());
-  auto db = open_database(config, 1, &p->report);
+  auto db = open_database(config, 1, &p->report, nullptr);
   if (!db)
     return std::move(db).take_error();
   p->database = std::move(db).value();

@@ -1,5 +1,7 @@
 #include "storage/sqlite_database.h"
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 
 #include "storage/migrations.h"
@@ -59,22 +61,82 @@ core::Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::open(const SqliteO
       return std::move(s).take_error();
     db->readers_.push_back(std::move(reader).value());
   }
+  if (options.background_checkpoints) {
+    auto checkpointer = sqlite::Connection::open(options.path, options.busy_timeout_ms);
+    if (!checkpointer)
+      return std::move(checkpointer).take_error();
+    if (auto s = checkpointer.value()->exec(kConnectionPragmas); !s)
+      return std::move(s).take_error();
+    db->checkpointer_ = std::move(checkpointer).value();
+    db->checkpoint_thread_ = std::thread([raw = db.get()] { raw->run_checkpointer(); });
+  }
   return db;
+}
+
+SqliteDatabase::~SqliteDatabase() {
+  {
+    std::lock_guard lock(checkpoint_mutex_);
+    stopping_ = true;
+  }
+  checkpoint_wanted_.notify_one();
+  if (checkpoint_thread_.joinable())
+    checkpoint_thread_.join();
+}
+
+bool SqliteDatabase::checkpoint(sqlite3* db, const char* schema, CheckpointRun::Trigger trigger) {
+  const auto started = std::chrono::steady_clock::now();
+  int log = 0;
+  int copied = 0;
+  const int rc = sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+  CheckpointRun run;
+  run.trigger = trigger;
+  run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  run.wal_frames = std::max(log, 0);
+  run.frames_remaining = std::max(log - copied, 0);
+  if (rc == SQLITE_BUSY)
+    run.outcome = CheckpointRun::Outcome::kBusy;
+  else if (rc != SQLITE_OK)
+    run.outcome = CheckpointRun::Outcome::kError;
+  else
+    run.outcome = log == copied ? CheckpointRun::Outcome::kDone : CheckpointRun::Outcome::kPartial;
+  if (options_.on_checkpoint)
+    options_.on_checkpoint(run);
+  return run.outcome == CheckpointRun::Outcome::kDone;
+}
+
+void SqliteDatabase::request_checkpoint() {
+  {
+    std::lock_guard lock(checkpoint_mutex_);
+    checkpoint_requested_ = true;
+  }
+  checkpoint_wanted_.notify_one();
+}
+
+void SqliteDatabase::run_checkpointer() {
+  std::unique_lock lock(checkpoint_mutex_);
+  for (;;) {
+    checkpoint_wanted_.wait(lock, [this] { return checkpoint_requested_ || stopping_; });
+    if (stopping_)
+      return;
+    // Requests that arrive while this one runs collapse into one more run after it.
+    checkpoint_requested_ = false;
+    lock.unlock();
+    // The writer's wal_pages_ is left alone: it may already count frames committed meanwhile.
+    (void)checkpoint(checkpointer_->handle(), nullptr, CheckpointRun::Trigger::kBackground);
+    lock.lock();
+  }
 }
 
 int SqliteDatabase::on_wal_commit(void* self, sqlite3* db, const char* schema, int pages) {
   auto* database = static_cast<SqliteDatabase*>(self);
   database->wal_pages_.store(pages, std::memory_order_relaxed);
-  if (pages >= kCommitCheckpointPages) {
-    // What SQLite's automatic checkpoint does: a PASSIVE checkpoint that never waits for
-    // readers, whose outcome does not concern the commit that triggered it.
-    int log = 0;
-    int copied = 0;
-    if (sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, &log, &copied) ==
-            SQLITE_OK &&
-        log == copied) {
-      database->wal_pages_.store(0, std::memory_order_relaxed);
-    }
+  if (pages >= kIdleCheckpointPages && database->options_.background_checkpoints)
+    database->request_checkpoint();
+  // The backstop (what SQLite's automatic checkpoint does): a PASSIVE checkpoint that never
+  // waits for readers, whose outcome does not concern the commit that triggered it.
+  if (pages >= kCommitCheckpointPages &&
+      database->checkpoint(db, schema, CheckpointRun::Trigger::kCommit)) {
+    database->wal_pages_.store(0, std::memory_order_relaxed);
   }
   return SQLITE_OK;
 }
@@ -83,15 +145,13 @@ bool SqliteDatabase::checkpoint_if_idle() {
   if (wal_pages_.load(std::memory_order_relaxed) < kIdleCheckpointPages)
     return false;
   std::lock_guard lock(writer_mutex_);
-  int log = 0;
-  int copied = 0;
-  const int rc = sqlite3_wal_checkpoint_v2(writer_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                                           &log, &copied);
   // Everything copied back: the next commit starts the WAL over, so the count restarts.
-  // Otherwise (a reader's snapshot pins frames) the next commit's hook reports the size again.
-  if (rc == SQLITE_OK && log == copied)
-    wal_pages_.store(0, std::memory_order_relaxed);
-  return rc == SQLITE_OK;
+  // Otherwise (a reader's snapshot pins frames, or the checkpointer holds the checkpoint lock)
+  // the next commit's hook reports the size again.
+  if (!checkpoint(writer_->handle(), nullptr, CheckpointRun::Trigger::kIdle))
+    return false;
+  wal_pages_.store(0, std::memory_order_relaxed);
+  return true;
 }
 
 core::Result<int> SqliteDatabase::schema_version() {

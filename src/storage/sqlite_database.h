@@ -9,9 +9,11 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/result.h"
@@ -19,10 +21,29 @@
 
 namespace roomplane::storage {
 
+// One WAL checkpoint, as reported to SqliteOptions::on_checkpoint (metrics).
+struct CheckpointRun {
+  enum class Trigger { kBackground, kIdle, kCommit };
+  enum class Outcome { kDone, kPartial, kBusy, kError };
+  Trigger trigger = Trigger::kBackground;
+  // kDone: every frame of the WAL is in the database file; kPartial: frames remain (a reader's
+  // snapshot pins them, or commits landed meanwhile); kBusy: another checkpoint was running.
+  Outcome outcome = Outcome::kDone;
+  double seconds = 0;
+  int wal_frames = 0;        // frames in the WAL when it ran
+  int frames_remaining = 0;  // of those, not yet in the database file afterwards
+};
+
 struct SqliteOptions {
   std::string path;            // file path; parent directories are created
   int busy_timeout_ms = 5000;  // how long a statement waits for a lock before failing
   std::size_t readers = 4;     // reader connections
+  // A thread with its own connection copies the WAL back while the writer goes on committing
+  // (see "WAL checkpoints" below). Off only in tests that need the other triggers alone.
+  bool background_checkpoints = true;
+  // Called after every checkpoint, on the thread that ran it (the checkpointer, or the writer's
+  // for kIdle and kCommit): keep it cheap. Empty: not reported.
+  std::function<void(const CheckpointRun&)> on_checkpoint = {};
 };
 
 struct MigrationReport {
@@ -34,6 +55,9 @@ struct MigrationReport {
 class SqliteDatabase {
  public:
   static core::Result<std::unique_ptr<SqliteDatabase>> open(const SqliteOptions& options);
+  ~SqliteDatabase();  // stops the checkpointer, then closes the connections
+  SqliteDatabase(const SqliteDatabase&) = delete;
+  SqliteDatabase& operator=(const SqliteDatabase&) = delete;
 
   // Applies every migration newer than the database's version, each in its own transaction.
   core::Result<MigrationReport> migrate();
@@ -55,10 +79,19 @@ class SqliteDatabase {
 
   // WAL checkpoints. SQLite's automatic checkpoint runs inside the commit that pushes the WAL
   // past 1,000 pages, so one commit in a few hundred stalls for the copy and an fsync of the
-  // database file: the webhook tail latency. This database keeps that behaviour as a backstop
-  // (same threshold, same place) and adds checkpoint_if_idle(), which the webhook writer calls
-  // when its queue is empty: below saturation the WAL is then copied back in small pieces in
-  // the gaps between batches, and no commit pays for it. Returns whether it checkpointed.
+  // database file: the webhook tail latency. Here three triggers share the work:
+  // - background: once a commit leaves kIdleCheckpointPages or more in the WAL, the checkpointer
+  //   thread runs a PASSIVE checkpoint on its own connection, concurrently with the writer's
+  //   next commits (SQLite lets one checkpoint run beside one writer). This does the copying.
+  // - idle: checkpoint_if_idle(), which the webhook writer calls when its queue is empty, runs
+  //   one on the writer's connection while no commit can start, so it can finish the WAL and
+  //   the next commit starts the WAL over from its beginning (a checkpoint beside a writer that
+  //   keeps appending may never reach the WAL's end).
+  // - commit: SQLite's own behaviour, kept as the backstop: a commit that leaves
+  //   kCommitCheckpointPages or more checkpoints inline. Under sustained load this is what
+  //   lets the WAL start over; the background thread has by then copied most of its frames, so
+  //   the inline one copies only the rest.
+  // Returns whether it checkpointed.
   static constexpr int kIdleCheckpointPages = 200;
   static constexpr int kCommitCheckpointPages = 1000;
   bool checkpoint_if_idle();
@@ -67,6 +100,10 @@ class SqliteDatabase {
  private:
   explicit SqliteDatabase(SqliteOptions options) : options_(std::move(options)) {}
   static int on_wal_commit(void* self, sqlite3* db, const char* schema, int pages);
+  // Runs a PASSIVE checkpoint on `db` and reports it; true when the WAL was copied entirely.
+  bool checkpoint(sqlite3* db, const char* schema, CheckpointRun::Trigger trigger);
+  void request_checkpoint();
+  void run_checkpointer();
   std::unique_ptr<sqlite::Connection> borrow_reader();
   void return_reader(std::unique_ptr<sqlite::Connection> connection);
 
@@ -77,6 +114,13 @@ class SqliteDatabase {
   std::condition_variable readers_available_;
   std::vector<std::unique_ptr<sqlite::Connection>> readers_;
   std::atomic<int> wal_pages_{0};  // frames in the WAL after the last commit (writer's view)
+
+  std::unique_ptr<sqlite::Connection> checkpointer_;  // used by checkpoint_thread_ only
+  std::mutex checkpoint_mutex_;
+  std::condition_variable checkpoint_wanted_;
+  bool checkpoint_requested_ = false;  // guarded by checkpoint_mutex_
+  bool stopping_ = false;              // guarded by checkpoint_mutex_
+  std::thread checkpoint_thread_;      // joined by the destructor before any connection closes
 };
 
 template <class Fn>

@@ -101,6 +101,7 @@ check "a bad identity is 422 naming the rule" grep -q '"code":"identity_invalid_
 check "another tenant's room is 404" test "$(status_of -H "Authorization: Bearer $rotated" "$url/v1/rooms/$room_id")" = 404
 check "GET /openapi.json is the contract" test "$(curl -s "$url/openapi.json" | jq -r '.paths | has("/v1/rooms")')" = true
 check "metrics count requests by route" grep -q 'roomplane_http_requests_total{.*route="/v1/tenant"' <(curl -s "$url/metrics")
+check "metrics report the database's WAL checkpoints" grep -q 'roomplane_sqlite_checkpoints_total{.*trigger="background"' <(curl -s "$url/metrics")
 check "logs are JSON lines" bash -c "head -n 3 stderr.txt | jq -e . >/dev/null"
 check "logs never contain an API key" bash -c "! grep -q rpk_ stderr.txt"
 

@@ -1,6 +1,12 @@
 #include "storage/sqlite_database.h"
 
 #include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -164,9 +170,46 @@ void write_pages(SqliteDatabase& db, int rows) {
   }
 }
 
+// Collects what SqliteOptions::on_checkpoint reports, from whichever thread reports it.
+struct CheckpointLog {
+  std::mutex mutex;
+  std::vector<CheckpointRun> runs;
+
+  std::function<void(const CheckpointRun&)> callback() {
+    return [this](const CheckpointRun& run) {
+      std::lock_guard lock(mutex);
+      runs.push_back(run);
+    };
+  }
+  int count(CheckpointRun::Trigger trigger, CheckpointRun::Outcome outcome) {
+    std::lock_guard lock(mutex);
+    return static_cast<int>(std::count_if(runs.begin(), runs.end(), [&](const CheckpointRun& r) {
+      return r.trigger == trigger && r.outcome == outcome;
+    }));
+  }
+  // Whether a background checkpoint found `wal_frames` frames in the WAL and copied them all.
+  bool background_copied_all_of(int wal_frames) {
+    std::lock_guard lock(mutex);
+    return std::any_of(runs.begin(), runs.end(), [&](const CheckpointRun& r) {
+      return r.trigger == CheckpointRun::Trigger::kBackground &&
+             r.outcome == CheckpointRun::Outcome::kDone && r.wal_frames == wal_frames;
+    });
+  }
+};
+
+// The idle and commit triggers alone: no checkpointer thread, so nothing else copies the WAL.
+SqliteOptions writer_only_checkpoints(std::string path, CheckpointLog& log) {
+  SqliteOptions options;
+  options.path = std::move(path);
+  options.background_checkpoints = false;
+  options.on_checkpoint = log.callback();
+  return options;
+}
+
 TEST(SqliteDatabaseCheckpoints, IdleCheckpointCopiesTheWalBackOnlyOnceItHasGrown) {
   testing::TempDir dir;
-  auto db = SqliteDatabase::open({dir.file("rp.db")}).value();
+  CheckpointLog log;
+  auto db = SqliteDatabase::open(writer_only_checkpoints(dir.file("rp.db"), log)).value();
   ASSERT_TRUE(db->write([](sqlite::Connection& c) {
                   return c.exec("CREATE TABLE filler (id INTEGER PRIMARY KEY, data BLOB)");
                 }).ok());
@@ -178,6 +221,7 @@ TEST(SqliteDatabaseCheckpoints, IdleCheckpointCopiesTheWalBackOnlyOnceItHasGrown
   EXPECT_GE(db->wal_pages(), SqliteDatabase::kIdleCheckpointPages);
   EXPECT_TRUE(db->checkpoint_if_idle());
   EXPECT_EQ(db->wal_pages(), 0);
+  EXPECT_EQ(log.count(CheckpointRun::Trigger::kIdle, CheckpointRun::Outcome::kDone), 1);
   // The next commit starts the WAL over from its beginning.
   write_pages(*db, 10);
   EXPECT_LT(db->wal_pages(), 30);
@@ -185,7 +229,8 @@ TEST(SqliteDatabaseCheckpoints, IdleCheckpointCopiesTheWalBackOnlyOnceItHasGrown
 
 TEST(SqliteDatabaseCheckpoints, WithoutIdleMomentsCommitsStillBoundTheWal) {
   testing::TempDir dir;
-  auto db = SqliteDatabase::open({dir.file("rp.db")}).value();
+  CheckpointLog log;
+  auto db = SqliteDatabase::open(writer_only_checkpoints(dir.file("rp.db"), log)).value();
   ASSERT_TRUE(db->write([](sqlite::Connection& c) {
                   return c.exec("CREATE TABLE filler (id INTEGER PRIMARY KEY, data BLOB)");
                 }).ok());
@@ -197,6 +242,45 @@ TEST(SqliteDatabaseCheckpoints, WithoutIdleMomentsCommitsStillBoundTheWal) {
   // 3,000+ pages written, never more than the backstop plus one transaction in the WAL.
   EXPECT_GE(most, SqliteDatabase::kIdleCheckpointPages);
   EXPECT_LT(most, SqliteDatabase::kCommitCheckpointPages + 50);
+  EXPECT_GE(log.count(CheckpointRun::Trigger::kCommit, CheckpointRun::Outcome::kDone), 2);
+}
+
+TEST(SqliteDatabaseCheckpoints, TheCheckpointerCopiesTheWalBackWithoutTheWriter) {
+  testing::TempDir dir;
+  CheckpointLog log;
+  SqliteOptions options;
+  options.path = dir.file("rp.db");
+  options.on_checkpoint = log.callback();
+  auto db = SqliteDatabase::open(options).value();
+  ASSERT_TRUE(db->write([](sqlite::Connection& c) {
+                  return c.exec("CREATE TABLE filler (id INTEGER PRIMARY KEY, data BLOB)");
+                }).ok());
+  const auto database_bytes = std::filesystem::file_size(dir.file("rp.db"));
+
+  // Past the background threshold, below the commit backstop, and never idle: only the
+  // checkpointer thread can copy these pages into the database file.
+  write_pages(*db, SqliteDatabase::kIdleCheckpointPages + 100);
+  const int wal_frames = db->wal_pages();
+  ASSERT_LT(wal_frames, SqliteDatabase::kCommitCheckpointPages);
+  // The last commit asked for a checkpoint, so one runs after it and finds the WAL complete.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!log.background_copied_all_of(wal_frames) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_TRUE(log.background_copied_all_of(wal_frames));
+  EXPECT_GE(std::filesystem::file_size(dir.file("rp.db")),
+            database_bytes + (SqliteDatabase::kIdleCheckpointPages + 100) * 4000)
+      << "every row's page is in the database file, not only in the WAL";
+  EXPECT_EQ(log.count(CheckpointRun::Trigger::kCommit, CheckpointRun::Outcome::kDone), 0);
+  EXPECT_EQ(log.count(CheckpointRun::Trigger::kIdle, CheckpointRun::Outcome::kDone), 0);
+  EXPECT_EQ(log.count(CheckpointRun::Trigger::kBackground, CheckpointRun::Outcome::kError), 0);
+
+  // Commits go on beside it, and every row reads back.
+  write_pages(*db, 2 * SqliteDatabase::kCommitCheckpointPages);
+  EXPECT_EQ(query_text(*db, "SELECT COUNT(*) FROM filler"),
+            std::to_string(SqliteDatabase::kIdleCheckpointPages + 100 +
+                           2 * SqliteDatabase::kCommitCheckpointPages));
+  EXPECT_LT(db->wal_pages(), SqliteDatabase::kCommitCheckpointPages + 50);
 }
 
 }  // namespace
