@@ -3,7 +3,7 @@
 #   - nginx answering a bare `return 204` (the machine's baseline, same run, same wrk settings)
 #   - POST /v1/rooms/{id}/tokens (token issuance: auth, room look-up, identity policy, JWT)
 #   - POST /webhooks/twilio/{tenant} with distinct, correctly signed callbacks (signature check,
-#     parse, ledger + state fold + projection, durable commit before the 200), twice: each room's
+#     parse, ledger + state fold + room row, durable commit before the 200), twice: each room's
 #     callbacks back to back (webhook_ingestion), then every room's interleaved (webhook_interleaved)
 # Prints one table. Usage: bash bench/load.sh [build dir with roomplane and
 # roomplane_webhook_fixture, default build-bench]. Settings: LOAD_SECONDS (8), LOAD_CONNECTIONS

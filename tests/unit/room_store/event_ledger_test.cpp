@@ -78,7 +78,7 @@ class EventLedgerTest : public RoomStoreTest {
     EXPECT_TRUE(found.ok() && found->has_value());
     return found.ok() && found->has_value() ? **found : rooms::RoomView{};
   }
-  // The participants table of a tenant, without the generated ids.
+  // The participants view of a tenant (derived from room_states since migration 0008).
   std::vector<std::string> participant_rows(const TenantId& tenant) {
     return column(
         "SELECT room_id || '|' || provider_participant_sid || '|' || identity || '|' || status || "
