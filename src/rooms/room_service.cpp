@@ -648,16 +648,13 @@ core::Result<SpeakerOutcome> RoomService::report_dominant_speaker(const SpeakerR
 }
 
 core::Result<json> RoomService::report(const core::TenantId& tenant, const core::RoomId& room) {
-  auto view = find_room(tenant, room);
-  if (!view)
-    return std::move(view).take_error();
+  auto detail = get(tenant, room);  // the room (404 first), then its composition jobs
+  if (!detail)
+    return std::move(detail).take_error();
   auto speakers = store_.speaker_changes(tenant, room);
   if (!speakers)
     return std::move(speakers).take_error();
-  auto jobs = compositions_.for_room(tenant, room);
-  if (!jobs)
-    return std::move(jobs).take_error();
-  return build_session_report(*view, *speakers, *jobs, clock_.now());
+  return build_session_report(detail->view, *speakers, detail->composition_jobs, clock_.now());
 }
 
 core::Result<RecoveryReport> RoomService::recover_creating(core::TimePoint created_before,
