@@ -28,14 +28,12 @@ class StrongId {
 using TenantId = StrongId<struct TenantIdTag>;
 using ApiKeyId = StrongId<struct ApiKeyIdTag>;
 using RoomId = StrongId<struct RoomIdTag>;
-using ParticipantId = StrongId<struct ParticipantIdTag>;
 using CompositionId = StrongId<struct CompositionIdTag>;
 
 // Id prefixes make ids recognisable in logs and support tickets.
 inline constexpr std::string_view kTenantIdPrefix = "tn_";
 inline constexpr std::string_view kApiKeyIdPrefix = "key_";
 inline constexpr std::string_view kRoomIdPrefix = "rm_";
-inline constexpr std::string_view kParticipantIdPrefix = "pt_";
 inline constexpr std::string_view kCompositionIdPrefix = "cp_";
 
 }  // namespace roomplane::core
