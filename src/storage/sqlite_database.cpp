@@ -93,6 +93,8 @@ bool SqliteDatabase::checkpoint(sqlite3* db, const char* schema, CheckpointRun::
   run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   run.wal_frames = std::max(log, 0);
   run.frames_remaining = std::max(log - copied, 0);
+  if (rc == SQLITE_OK)
+    copied_frames_.store(copied, std::memory_order_relaxed);
   if (rc == SQLITE_BUSY)
     run.outcome = CheckpointRun::Outcome::kBusy;
   else if (rc != SQLITE_OK)
@@ -130,7 +132,12 @@ void SqliteDatabase::run_checkpointer() {
 int SqliteDatabase::on_wal_commit(void* self, sqlite3* db, const char* schema, int pages) {
   auto* database = static_cast<SqliteDatabase*>(self);
   database->wal_pages_.store(pages, std::memory_order_relaxed);
-  if (pages >= kIdleCheckpointPages && database->options_.background_checkpoints)
+  int copied = database->copied_frames_.load(std::memory_order_relaxed);
+  // A commit only adds frames, so a WAL no longer than what was copied has started over (a
+  // stale count stored by a checkpoint that raced the restart is cleared the same way).
+  if (pages <= copied && database->copied_frames_.compare_exchange_strong(copied, 0))
+    copied = 0;
+  if (pages - copied >= kIdleCheckpointPages && database->options_.background_checkpoints)
     database->request_checkpoint();
   // The backstop (what SQLite's automatic checkpoint does): a PASSIVE checkpoint that never
   // waits for readers, whose outcome does not concern the commit that triggered it.

@@ -80,9 +80,13 @@ class SqliteDatabase {
   // WAL checkpoints. SQLite's automatic checkpoint runs inside the commit that pushes the WAL
   // past 1,000 pages, so one commit in a few hundred stalls for the copy and an fsync of the
   // database file: the webhook tail latency. Here three triggers share the work:
-  // - background: once a commit leaves kIdleCheckpointPages or more in the WAL, the checkpointer
-  //   thread runs a PASSIVE checkpoint on its own connection, concurrently with the writer's
-  //   next commits (SQLite lets one checkpoint run beside one writer). This does the copying.
+  // - background: once kIdleCheckpointPages or more frames of the WAL have not been copied
+  //   back, the checkpointer thread runs a PASSIVE checkpoint on its own connection,
+  //   concurrently with the writer's next commits (SQLite lets one checkpoint run beside one
+  //   writer). This does the copying. Counted from what the last checkpoint copied, not from
+  //   the WAL's size: under load the WAL does not start over after a background run (the
+  //   writer keeps appending), and waking the thread on size alone ran a checkpoint, with two
+  //   fsyncs, after every commit.
   // - idle: checkpoint_if_idle(), which the webhook writer calls when its queue is empty, runs
   //   one on the writer's connection while no commit can start, so it can finish the WAL and
   //   the next commit starts the WAL over from its beginning (a checkpoint beside a writer that
@@ -114,6 +118,9 @@ class SqliteDatabase {
   std::condition_variable readers_available_;
   std::vector<std::unique_ptr<sqlite::Connection>> readers_;
   std::atomic<int> wal_pages_{0};  // frames in the WAL after the last commit (writer's view)
+  // Frames of the current WAL that the last checkpoint (any trigger) left copied back; the
+  // writer's commit hook resets it when it sees the WAL started over.
+  std::atomic<int> copied_frames_{0};
 
   std::unique_ptr<sqlite::Connection> checkpointer_;  // used by checkpoint_thread_ only
   std::mutex checkpoint_mutex_;
