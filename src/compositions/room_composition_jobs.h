@@ -11,14 +11,17 @@
 
 namespace roomplane::compositions {
 
+// A job as the room API sees it: its status mapped, its error, composition_json() of it.
+rooms::RoomCompositionJob room_composition_job(const Composition& job);
+
 class RoomCompositionJobs final : public rooms::RoomCompositions {
  public:
   // `store` must outlive this object.
   explicit RoomCompositionJobs(CompositionStore& store) : store_(store) {}
 
   // Newest first; the store's errors as they are.
-  core::Result<nlohmann::json> for_room(const core::TenantId& tenant,
-                                        const core::RoomId& room) override;
+  core::Result<std::vector<rooms::RoomCompositionJob>> for_room(const core::TenantId& tenant,
+                                                                const core::RoomId& room) override;
 
  private:
   CompositionStore& store_;

@@ -78,20 +78,24 @@ std::string recording_outcome(int total, int completed, int failed) {
   return completed == 0 ? "failed" : "partial";
 }
 
-// A job's "status" / "error" as GET /v1/compositions/{id} spells them ("" / null if absent).
-json job_field(const json& job, const char* name) {
-  if (!job.is_object())
-    return nullptr;
-  const auto it = job.find(name);
-  return it == job.end() ? json(nullptr) : *it;
-}
-std::string job_status(const json& job) {
-  const json status = job_field(job, "status");
-  return status.is_string() ? status.get<std::string>() : "";
-}
-json job_error(const json& job) {
-  json error = job_field(job, "error");
-  return error.is_string() ? error : json(nullptr);
+using JobStatus = RoomCompositionJob::Status;
+
+// A live job's status as the report (and GET /v1/compositions/{id}) spells it.
+const char* live_status_text(JobStatus status) {
+  switch (status) {
+    case JobStatus::kPending:
+      return "pending";
+    case JobStatus::kEnqueued:
+      return "enqueued";
+    case JobStatus::kProcessing:
+      return "processing";
+    case JobStatus::kStalled:
+      return "stalled";
+    case JobStatus::kCompleted:
+    case JobStatus::kFailed:
+      break;
+  }
+  return nullptr;  // finished: not live
 }
 
 struct CompositionOutcome {
@@ -101,7 +105,8 @@ struct CompositionOutcome {
 
 // The rule is in report.h. Roomplane's job is the source of truth; the provider's callbacks
 // decide only for a room without one.
-CompositionOutcome composition_outcome(const RoomState& state, const json& jobs) {
+CompositionOutcome composition_outcome(const RoomState& state,
+                                       std::span<const RoomCompositionJob> jobs) {
   bool any_completed = false;
   bool any_processing = false;
   bool any_enqueued = false;
@@ -116,24 +121,22 @@ CompositionOutcome composition_outcome(const RoomState& state, const json& jobs)
       failed = &composition;
   }
   for (const auto& job : jobs)
-    any_completed |= job_status(job) == "completed";
+    any_completed |= job.status == JobStatus::kCompleted;
   // A completed composition is the outcome even if an earlier attempt failed.
   if (any_completed)
     return {"completed", nullptr};
   // At most one job is live (the database enforces it): it says what happens now. A provider
   // callback reporting progress is a moment ahead of the tracker, which agrees on its next look.
   for (const auto& job : jobs) {
-    const std::string status = job_status(job);
-    if (status == "enqueued" && any_processing)
+    if (job.status == JobStatus::kEnqueued && any_processing)
       return {"processing", nullptr};
-    if (status == "pending" || status == "enqueued" || status == "processing" ||
-        status == "stalled")
-      return {status, nullptr};
+    if (const char* live = live_status_text(job.status))
+      return {live, nullptr};
   }
   // Roomplane gave up on the room's composition, whether or not the provider ever called back.
   for (const auto& job : jobs) {  // newest first: the newest failure's error
-    if (job_status(job) == "failed")
-      return {"failed", job_error(job)};
+    if (job.status == JobStatus::kFailed)
+      return {"failed", text_or_null(job.error)};
   }
   if (any_processing)
     return {"processing", nullptr};
@@ -149,7 +152,8 @@ CompositionOutcome composition_outcome(const RoomState& state, const json& jobs)
 }  // namespace
 
 json build_session_report(const RoomView& view, std::span<const SpeakerChange> speakers,
-                          const json& composition_jobs, core::TimePoint now) {
+                          std::span<const RoomCompositionJob> composition_jobs,
+                          core::TimePoint now) {
   const Room& room = view.room;
   const RoomState& state = view.state;
   const std::optional<core::TimePoint> room_end = state.ended_at ? state.ended_at : room.ended_at;
@@ -377,8 +381,7 @@ json build_session_report(const RoomView& view, std::span<const SpeakerChange> s
   }
 
   const int recording_total = static_cast<int>(state.recordings.size());
-  const json jobs = composition_jobs.is_array() ? composition_jobs : json::array();
-  const CompositionOutcome composition = composition_outcome(state, jobs);
+  const CompositionOutcome composition = composition_outcome(state, composition_jobs);
   std::optional<std::int64_t> duration;
   if (room_start && room_end)
     duration = std::chrono::duration_cast<std::chrono::seconds>(*room_end - *room_start).count();
@@ -410,7 +413,7 @@ json build_session_report(const RoomView& view, std::span<const SpeakerChange> s
       {"composition",
        {{"status", composition.status},
         {"error", composition.error},
-        {"jobs", jobs},
+        {"jobs", composition_jobs_json(composition_jobs)},
         {"compositions", std::move(compositions)},
         {"hook_failures", std::move(hook_failures)}}},
       {"summary",

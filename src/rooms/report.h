@@ -3,8 +3,7 @@
 // how long, who spoke for how long, and what became of the recording and its composition, as
 // one JSON document a report writer can consume without further look-ups. A pure function of
 // the room, its provider-confirmed state, its client-reported speaker changes and Roomplane's
-// composition jobs of the room (already rendered: RoomCompositions::for_room): thread-safe, no
-// I/O.
+// composition jobs of the room (RoomCompositions::for_room): thread-safe, no I/O.
 //
 // Document (times RFC 3339 UTC; durations in seconds with millisecond precision):
 //   room         id, name, type, status, provider_room_sid, started_at, ended_at,
@@ -60,12 +59,14 @@
 
 #include "core/clock.h"
 #include "rooms/room.h"
+#include "rooms/room_compositions.h"
 
 namespace roomplane::rooms {
 
-// `composition_jobs`: the JSON array RoomCompositions::for_room answered (newest first); the
-// report copies it and reads each job's "status" and "error".
+// `composition_jobs`: what RoomCompositions::for_room answered (newest first); the report
+// decides by each job's status and error and shows each as rendered.
 nlohmann::json build_session_report(const RoomView& view, std::span<const SpeakerChange> speakers,
-                                    const nlohmann::json& composition_jobs, core::TimePoint now);
+                                    std::span<const RoomCompositionJob> composition_jobs,
+                                    core::TimePoint now);
 
 }  // namespace roomplane::rooms

@@ -166,9 +166,16 @@ json room_view_json(const RoomView& view) {
   return out;
 }
 
-json room_detail_json(const RoomView& view, const json& composition_jobs) {
+json composition_jobs_json(std::span<const RoomCompositionJob> jobs) {
+  json out = json::array();
+  for (const auto& job : jobs)
+    out.push_back(job.rendered);
+  return out;
+}
+
+json room_detail_json(const RoomView& view, std::span<const RoomCompositionJob> composition_jobs) {
   json out = room_view_json(view);
-  out["composition_jobs"] = composition_jobs;
+  out["composition_jobs"] = composition_jobs_json(composition_jobs);
   return out;
 }
 

@@ -3,10 +3,13 @@
 // them ("in-progress"), RFC 3339 UTC times, tenant-local ids (rm_...) beside the provider's
 // room SID. Pure functions; thread-safe.
 
+#include <span>
+
 #include <nlohmann/json.hpp>
 
 #include "core/clock.h"
 #include "rooms/room.h"
+#include "rooms/room_compositions.h"
 #include "rooms/room_state.h"
 
 namespace roomplane::rooms {
@@ -29,7 +32,10 @@ nlohmann::json room_view_json(const RoomView& view);
 // of the room (RoomCompositions::for_room: newest first, each as GET /v1/compositions/{id}
 // renders it). Unlike "compositions", they show a job that failed or stalled locally without
 // any provider callback.
-nlohmann::json room_detail_json(const RoomView& view, const nlohmann::json& composition_jobs);
+nlohmann::json room_detail_json(const RoomView& view,
+                                std::span<const RoomCompositionJob> composition_jobs);
+// The jobs' public JSON, in their order.
+nlohmann::json composition_jobs_json(std::span<const RoomCompositionJob> jobs);
 
 nlohmann::json participant_json(const ParticipantState& participant);
 

@@ -148,7 +148,7 @@ struct SpeakerOutcome {
 // GET /v1/compositions/{id} renders it).
 struct RoomDetail {
   RoomView view;
-  nlohmann::json composition_jobs = nlohmann::json::array();
+  std::vector<RoomCompositionJob> composition_jobs;
 };
 
 struct RecoveryReport {

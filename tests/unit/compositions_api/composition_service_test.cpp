@@ -145,10 +145,32 @@ TEST(RoomCompositionJobs, RendersTheRoomsJobsAsTheCompositionRouteDoesNewestFirs
   RoomCompositionJobs jobs(store);
   auto shown = jobs.for_room(kTenant, core::RoomId("rm_1"));
   ASSERT_TRUE(shown.ok()) << shown.error().message;
-  EXPECT_EQ(*shown, nlohmann::json::array({composition_json(newer), composition_json(older)}));
-  EXPECT_EQ(jobs.for_room(kTenant, core::RoomId("rm_9")).value(), nlohmann::json::array());
-  EXPECT_EQ(jobs.for_room(core::TenantId("tn_b"), core::RoomId("rm_1")).value(),
-            nlohmann::json::array());
+  ASSERT_EQ(shown->size(), 2u);
+  EXPECT_EQ((*shown)[0].rendered, composition_json(newer));
+  EXPECT_EQ((*shown)[0].status, rooms::RoomCompositionJob::Status::kCompleted);
+  EXPECT_EQ((*shown)[0].error, "");
+  EXPECT_EQ((*shown)[1].rendered, composition_json(older));
+  EXPECT_EQ((*shown)[1].status, rooms::RoomCompositionJob::Status::kFailed);
+  EXPECT_EQ((*shown)[1].error, "the provider refused the composition");
+  EXPECT_TRUE(jobs.for_room(kTenant, core::RoomId("rm_9")).value().empty());
+  EXPECT_TRUE(jobs.for_room(core::TenantId("tn_b"), core::RoomId("rm_1")).value().empty());
+}
+
+// The room API decides by the mapped status: each one must keep its meaning (and the public
+// spelling the job's own JSON has).
+TEST(RoomCompositionJobs, EveryStatusKeepsItsMeaning) {
+  using Shown = rooms::RoomCompositionJob::Status;
+  const std::pair<Status, Shown> pairs[] = {
+      {Status::kPending, Shown::kPending},       {Status::kEnqueued, Shown::kEnqueued},
+      {Status::kProcessing, Shown::kProcessing}, {Status::kStalled, Shown::kStalled},
+      {Status::kCompleted, Shown::kCompleted},   {Status::kFailed, Shown::kFailed}};
+  for (const auto& [status, shown] : pairs) {
+    auto job = completed("cp_1");
+    job.status = status;
+    const auto seen = room_composition_job(job);
+    EXPECT_EQ(seen.status, shown) << to_string(status);
+    EXPECT_EQ(seen.rendered["status"], to_string(status));
+  }
 }
 
 TEST(RoomCompositionJobs, AJobOfAnotherTenantFromAFaultyStoreIsNeverShown) {
@@ -158,7 +180,7 @@ TEST(RoomCompositionJobs, AJobOfAnotherTenantFromAFaultyStoreIsNeverShown) {
   other.tenant_id = core::TenantId("tn_b");
   store.put(other);
   RoomCompositionJobs jobs(store);
-  EXPECT_EQ(jobs.for_room(kTenant, core::RoomId("rm_1")).value(), nlohmann::json::array());
+  EXPECT_TRUE(jobs.for_room(kTenant, core::RoomId("rm_1")).value().empty());
 }
 
 }  // namespace

@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-#include "compositions/composition_json.h"
+#include "compositions/room_composition_jobs.h"
 #include "unit/rooms_api/rooms_api_support.h"
 
 namespace roomplane::rooms {
@@ -65,8 +65,8 @@ class ReportTest : public ::testing::Test {
       e.composition_error = "no media";
     (void)apply(view_.state, e);
   }
-  // One of Roomplane's composition jobs, rendered the one way GET /v1/compositions/{id} and the
-  // room API render it; added as the newest.
+  // One of Roomplane's composition jobs, as the compositions module hands it to the room API;
+  // added as the newest.
   void job(compositions::Status status, const std::string& error = "") {
     compositions::Composition c;
     c.tenant_id = view_.room.tenant_id;
@@ -79,7 +79,7 @@ class ReportTest : public ::testing::Test {
     c.updated_at = c.created_at;
     if (status == compositions::Status::kFailed)
       c.failed_at = c.created_at;
-    jobs_.insert(jobs_.begin(), compositions::composition_json(c));
+    jobs_.insert(jobs_.begin(), compositions::room_composition_job(c));
   }
   void speaker(int seconds, const std::string& sid, const std::string& identity) {
     speakers_.push_back({view_.room.id, "PA1", sid, identity, at(seconds)});
@@ -119,7 +119,7 @@ class ReportTest : public ::testing::Test {
   }
 
   RoomView view_;
-  json jobs_ = json::array();  // newest first
+  std::vector<RoomCompositionJob> jobs_;  // newest first
   std::vector<SpeakerChange> speakers_;
 };
 
@@ -318,7 +318,7 @@ TEST_F(ReportTest, RoomThatFailedToCreateHasAnEmptyFinalReport) {
   view_.room.status = RoomLifecycle::kFailed;
   view_.room.provider_room_sid.reset();
   view_.room.end_reason = "provider_error: provider_unavailable: timeout";
-  const json report = build_session_report(view_, {}, json::array(), at(50));
+  const json report = build_session_report(view_, {}, {}, at(50));
   EXPECT_EQ(report["final"], true);
   EXPECT_TRUE(report["timeline"].empty());
   EXPECT_TRUE(report["participants"].empty());
@@ -337,7 +337,7 @@ TEST_F(ReportTest, AJobThatFailedLocallyIsAFailedCompositionWithoutAnyCallback) 
   EXPECT_EQ(composition["status"], "failed");
   EXPECT_EQ(composition["error"], "the provider refused the composition");
   ASSERT_EQ(composition["jobs"].size(), 1u);
-  EXPECT_EQ(composition["jobs"], jobs_);
+  EXPECT_EQ(composition["jobs"], json::array({jobs_[0].rendered}));
   EXPECT_EQ(composition["jobs"][0]["id"], "cp_1");
   EXPECT_TRUE(composition["compositions"].empty());
   // The timeline holds the provider's composition events only.
@@ -351,7 +351,7 @@ TEST_F(ReportTest, ALiveJobNeverReadsAsNone) {
   EXPECT_EQ(build(300)["composition"]["status"], "none");
   for (const auto status : {compositions::Status::kPending, compositions::Status::kEnqueued,
                             compositions::Status::kProcessing, compositions::Status::kStalled}) {
-    jobs_ = json::array();
+    jobs_.clear();
     job(status);
     const json report = build(300);
     EXPECT_EQ(report["composition"]["status"], compositions::to_string(status));
@@ -368,18 +368,18 @@ TEST_F(ReportTest, TheJobDecidesOverTheProvidersCallbacksUntilSomethingCompleted
   job(compositions::Status::kPending, "attempt 1 failed: no media");
   EXPECT_EQ(build(300)["composition"]["status"], "pending");
   // The retry is accepted; its progress callback is ahead of the tracker's next look.
-  jobs_ = json::array();
+  jobs_.clear();
   job(compositions::Status::kEnqueued);
   EXPECT_EQ(build(300)["composition"]["status"], "enqueued");
   composition(T::kCompositionStarted, "CJ2", 130);
   EXPECT_EQ(build(300)["composition"]["status"], "processing");
   // Attempts exhausted: failed with the job's error, not the provider's.
-  jobs_ = json::array();
+  jobs_.clear();
   job(compositions::Status::kFailed, "3 attempts failed: no media");
   EXPECT_EQ(build(300)["composition"]["status"], "failed");
   EXPECT_EQ(build(300)["composition"]["error"], "3 attempts failed: no media");
   // Completed, by the job or by the provider, is the outcome whatever failed before.
-  jobs_ = json::array();
+  jobs_.clear();
   job(compositions::Status::kFailed, "an earlier job");
   job(compositions::Status::kCompleted);
   EXPECT_EQ(build(300)["composition"]["status"], "completed");

@@ -285,33 +285,34 @@ class FakeRoomStore final : public RoomStore {
   std::vector<std::pair<core::TenantId, SpeakerChange>> speakers_;
 };
 
-// A room's composition jobs as the test sets them (already rendered JSON, newest first),
-// tenant-scoped like the real one.
+// A room's composition jobs as the test sets them (newest first), tenant-scoped like the real
+// one.
 class FakeRoomCompositions final : public RoomCompositions {
  public:
   // Set to make every call fail with this error.
   std::optional<core::Error> fail;
 
-  void set(const core::TenantId& tenant, const core::RoomId& room, nlohmann::json jobs) {
+  void set(const core::TenantId& tenant, const core::RoomId& room,
+           std::vector<RoomCompositionJob> jobs) {
     std::lock_guard lock(mutex_);
     jobs_[{tenant, room}] = std::move(jobs);
   }
 
-  core::Result<nlohmann::json> for_room(const core::TenantId& tenant,
-                                        const core::RoomId& room) override {
+  core::Result<std::vector<RoomCompositionJob>> for_room(const core::TenantId& tenant,
+                                                         const core::RoomId& room) override {
     std::lock_guard lock(mutex_);
     ++calls;
     if (fail)
       return *fail;
     const auto it = jobs_.find({tenant, room});
-    return it == jobs_.end() ? nlohmann::json::array() : it->second;
+    return it == jobs_.end() ? std::vector<RoomCompositionJob>{} : it->second;
   }
 
   int calls = 0;
 
  private:
   std::mutex mutex_;
-  std::map<std::pair<core::TenantId, core::RoomId>, nlohmann::json> jobs_;
+  std::map<std::pair<core::TenantId, core::RoomId>, std::vector<RoomCompositionJob>> jobs_;
 };
 
 class RecordingNotifier final : public realtime::Notifier {

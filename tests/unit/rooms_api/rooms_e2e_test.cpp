@@ -68,7 +68,8 @@ class FailableRoomCompositions final : public RoomCompositions {
     fail_ = std::move(error);
   }
 
-  core::Result<json> for_room(const core::TenantId& tenant, const core::RoomId& room) override {
+  core::Result<std::vector<RoomCompositionJob>> for_room(const core::TenantId& tenant,
+                                                         const core::RoomId& room) override {
     {
       std::lock_guard lock(mutex_);
       if (fail_)
