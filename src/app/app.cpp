@@ -1,8 +1,8 @@
 #include "app/app.h"
 
 #include <algorithm>
-#include <array>
 #include <functional>
+#include <map>
 #include <memory>
 
 #include "alerts/dispatcher.h"
@@ -117,34 +117,38 @@ core::Result<nlohmann::json> live_rooms_snapshot(rooms::RoomStore& store,
 std::function<void(const storage::CheckpointRun&)> checkpoint_metrics(
     observability::MetricsRegistry& metrics) {
   using Run = storage::CheckpointRun;
+  // Handles resolved once, keyed by the enumerators themselves (a checkpoint reports from the
+  // writer's or the checkpointer's thread and should not look series up by label).
   struct Instruments {
-    std::array<std::array<observability::Counter*, 4>, 3> runs{};  // [trigger][outcome]
-    std::array<observability::Histogram*, 3> duration{};           // [trigger]
+    std::map<std::pair<Run::Trigger, Run::Outcome>, observability::Counter*> runs;
+    std::map<Run::Trigger, observability::Histogram*> duration;
     observability::Gauge* frames_remaining = nullptr;
   };
-  // In the order of CheckpointRun's enumerators.
-  static constexpr std::array kTriggers = {"background", "idle", "commit"};
-  static constexpr std::array kOutcomes = {"done", "partial", "busy", "error"};
   auto instruments = std::make_shared<Instruments>();
-  for (std::size_t t = 0; t < kTriggers.size(); ++t) {
-    for (std::size_t o = 0; o < kOutcomes.size(); ++o) {
-      instruments->runs[t][o] = &metrics.counter(
+  for (const auto trigger : Run::kTriggers) {
+    const std::string trigger_label(storage::to_string(trigger));
+    for (const auto outcome : Run::kOutcomes) {
+      instruments->runs[{trigger, outcome}] = &metrics.counter(
           "roomplane_sqlite_checkpoints_total",
           "WAL checkpoints by trigger (background thread, idle writer, commit backstop) and "
           "outcome",
-          {{"trigger", kTriggers[t]}, {"outcome", kOutcomes[o]}});
+          {{"trigger", trigger_label}, {"outcome", std::string(storage::to_string(outcome))}});
     }
-    instruments->duration[t] =
+    instruments->duration[trigger] =
         &metrics.histogram("roomplane_sqlite_checkpoint_duration_seconds",
-                           "time of one WAL checkpoint", {{"trigger", kTriggers[t]}});
+                           "time of one WAL checkpoint", {{"trigger", trigger_label}});
   }
   instruments->frames_remaining =
       &metrics.gauge("roomplane_sqlite_wal_frames_remaining",
                      "WAL frames not yet copied into the database file after the last checkpoint");
   return [instruments](const Run& run) {
-    const auto t = static_cast<std::size_t>(run.trigger);
-    instruments->runs[t][static_cast<std::size_t>(run.outcome)]->inc();
-    instruments->duration[t]->observe(run.seconds);
+    // The maps hold every enumerator CheckpointRun lists; one it does not list goes uncounted
+    // rather than ending the thread that reported it.
+    if (const auto it = instruments->runs.find({run.trigger, run.outcome});
+        it != instruments->runs.end())
+      it->second->inc();
+    if (const auto it = instruments->duration.find(run.trigger); it != instruments->duration.end())
+      it->second->observe(run.seconds);
     if (run.outcome != Run::Outcome::kBusy && run.outcome != Run::Outcome::kError)
       instruments->frames_remaining->set(run.frames_remaining);
   };

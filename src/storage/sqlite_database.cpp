@@ -106,6 +106,32 @@ bool SqliteDatabase::checkpoint(sqlite3* db, const char* schema, CheckpointRun::
   return run.outcome == CheckpointRun::Outcome::kDone;
 }
 
+std::string_view to_string(CheckpointRun::Trigger trigger) {
+  switch (trigger) {
+    case CheckpointRun::Trigger::kBackground:
+      return "background";
+    case CheckpointRun::Trigger::kIdle:
+      return "idle";
+    case CheckpointRun::Trigger::kCommit:
+      return "commit";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(CheckpointRun::Outcome outcome) {
+  switch (outcome) {
+    case CheckpointRun::Outcome::kDone:
+      return "done";
+    case CheckpointRun::Outcome::kPartial:
+      return "partial";
+    case CheckpointRun::Outcome::kBusy:
+      return "busy";
+    case CheckpointRun::Outcome::kError:
+      return "error";
+  }
+  return "unknown";
+}
+
 void SqliteDatabase::request_checkpoint() {
   {
     std::lock_guard lock(checkpoint_mutex_);

@@ -6,6 +6,7 @@
 //
 // Created by the composition root (or a test) with open(), then migrate(). Thread-safe.
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
@@ -13,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -32,7 +34,16 @@ struct CheckpointRun {
   double seconds = 0;
   int wal_frames = 0;        // frames in the WAL when it ran
   int frames_remaining = 0;  // of those, not yet in the database file afterwards
+
+  // Every value, for metrics that show each series from the start.
+  static constexpr std::array kTriggers = {Trigger::kBackground, Trigger::kIdle, Trigger::kCommit};
+  static constexpr std::array kOutcomes = {Outcome::kDone, Outcome::kPartial, Outcome::kBusy,
+                                           Outcome::kError};
 };
+
+// Metric label values: "background", "idle", "commit"; "done", "partial", "busy", "error".
+std::string_view to_string(CheckpointRun::Trigger trigger);
+std::string_view to_string(CheckpointRun::Outcome outcome);
 
 struct SqliteOptions {
   std::string path;            // file path; parent directories are created

@@ -297,6 +297,18 @@ TEST(SqliteDatabaseCheckpoints, TheCheckpointerCopiesTheWalBackWithoutTheWriter)
   EXPECT_LT(db->wal_pages(), SqliteDatabase::kCommitCheckpointPages + 50);
 }
 
+// The metric labels operators see (docs/operations.md), one per value.
+TEST(SqliteDatabaseCheckpoints, EveryTriggerAndOutcomeHasItsLabel) {
+  std::vector<std::string_view> triggers;
+  for (const auto trigger : CheckpointRun::kTriggers)
+    triggers.push_back(to_string(trigger));
+  EXPECT_EQ(triggers, (std::vector<std::string_view>{"background", "idle", "commit"}));
+  std::vector<std::string_view> outcomes;
+  for (const auto outcome : CheckpointRun::kOutcomes)
+    outcomes.push_back(to_string(outcome));
+  EXPECT_EQ(outcomes, (std::vector<std::string_view>{"done", "partial", "busy", "error"}));
+}
+
 // Under load the WAL does not start over after a background run (commits keep appending), so
 // its size stays above the threshold: the thread must count the frames not yet copied, or it
 // runs a checkpoint (two fsyncs) after every commit.
