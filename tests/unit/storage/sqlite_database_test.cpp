@@ -214,21 +214,27 @@ struct CheckpointLog {
 };
 
 // The idle and commit triggers alone: no checkpointer thread, so nothing else copies the WAL.
-SqliteOptions writer_only_checkpoints(std::string path, CheckpointLog& log) {
+enum class Checkpointer { kOn, kOff };
+
+// A database reporting its checkpoints to `log`, with the checkpointer thread on, or off so the
+// writer's own triggers are tested alone; and an empty table for write_pages().
+std::unique_ptr<SqliteDatabase> open_with_filler(const std::string& path, CheckpointLog& log,
+                                                 Checkpointer checkpointer) {
   SqliteOptions options;
-  options.path = std::move(path);
-  options.background_checkpoints = false;
+  options.path = path;
+  options.background_checkpoints = checkpointer == Checkpointer::kOn;
   options.on_checkpoint = log.callback();
-  return options;
+  auto db = SqliteDatabase::open(options).value();
+  EXPECT_TRUE(db->write([](sqlite::Connection& c) {
+                  return c.exec("CREATE TABLE filler (id INTEGER PRIMARY KEY, data BLOB)");
+                }).ok());
+  return db;
 }
 
 TEST(SqliteDatabaseCheckpoints, IdleCheckpointCopiesTheWalBackOnlyOnceItHasGrown) {
   testing::TempDir dir;
   CheckpointLog log;
-  auto db = SqliteDatabase::open(writer_only_checkpoints(dir.file("rp.db"), log)).value();
-  ASSERT_TRUE(db->write([](sqlite::Connection& c) {
-                  return c.exec("CREATE TABLE filler (id INTEGER PRIMARY KEY, data BLOB)");
-                }).ok());
+  auto db = open_with_filler(dir.file("rp.db"), log, Checkpointer::kOff);
   write_pages(*db, 20);
   EXPECT_LT(db->wal_pages(), SqliteDatabase::kIdleCheckpointPages);
   EXPECT_FALSE(db->checkpoint_if_idle()) << "a small WAL is left for later";
@@ -246,10 +252,7 @@ TEST(SqliteDatabaseCheckpoints, IdleCheckpointCopiesTheWalBackOnlyOnceItHasGrown
 TEST(SqliteDatabaseCheckpoints, WithoutIdleMomentsCommitsStillBoundTheWal) {
   testing::TempDir dir;
   CheckpointLog log;
-  auto db = SqliteDatabase::open(writer_only_checkpoints(dir.file("rp.db"), log)).value();
-  ASSERT_TRUE(db->write([](sqlite::Connection& c) {
-                  return c.exec("CREATE TABLE filler (id INTEGER PRIMARY KEY, data BLOB)");
-                }).ok());
+  auto db = open_with_filler(dir.file("rp.db"), log, Checkpointer::kOff);
   int most = 0;
   for (int round = 0; round < 30; ++round) {
     write_pages(*db, 100);
@@ -264,13 +267,7 @@ TEST(SqliteDatabaseCheckpoints, WithoutIdleMomentsCommitsStillBoundTheWal) {
 TEST(SqliteDatabaseCheckpoints, TheCheckpointerCopiesTheWalBackWithoutTheWriter) {
   testing::TempDir dir;
   CheckpointLog log;
-  SqliteOptions options;
-  options.path = dir.file("rp.db");
-  options.on_checkpoint = log.callback();
-  auto db = SqliteDatabase::open(options).value();
-  ASSERT_TRUE(db->write([](sqlite::Connection& c) {
-                  return c.exec("CREATE TABLE filler (id INTEGER PRIMARY KEY, data BLOB)");
-                }).ok());
+  auto db = open_with_filler(dir.file("rp.db"), log, Checkpointer::kOn);
   const auto database_bytes = std::filesystem::file_size(dir.file("rp.db"));
 
   // Past the background threshold, below the commit backstop, and never idle: only the
@@ -315,13 +312,7 @@ TEST(SqliteDatabaseCheckpoints, EveryTriggerAndOutcomeHasItsLabel) {
 TEST(SqliteDatabaseCheckpoints, TheCheckpointerWaitsForNewFramesNotForTheWalsSize) {
   testing::TempDir dir;
   CheckpointLog log;
-  SqliteOptions options;
-  options.path = dir.file("rp.db");
-  options.on_checkpoint = log.callback();
-  auto db = SqliteDatabase::open(options).value();
-  ASSERT_TRUE(db->write([](sqlite::Connection& c) {
-                  return c.exec("CREATE TABLE filler (id INTEGER PRIMARY KEY, data BLOB)");
-                }).ok());
+  auto db = open_with_filler(dir.file("rp.db"), log, Checkpointer::kOn);
   write_pages(*db, SqliteDatabase::kIdleCheckpointPages + 20);
   ASSERT_TRUE(eventually(
       [&] { return log.background_copied_at_least(SqliteDatabase::kIdleCheckpointPages); }));
