@@ -4,6 +4,7 @@
 #include "realtime/dashboard_tokens.h"
 
 #include <future>
+#include <random>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -152,6 +153,58 @@ TEST_F(DashboardRouteTest, IssuesATokenTheHubAccepts) {
   EXPECT_TRUE(hub_auth(created.api_key).ok());
   EXPECT_FALSE(hub_auth("rpk_" + std::string(40, 'a')).ok());
   EXPECT_FALSE(hub_auth("garbage").ok());
+}
+
+// Hostile credentials in bulk through the production authenticator: a real dashboard token
+// and a real API key of one tenant, and another tenant's key, each with random damage. Every
+// answer is a refusal (unauthenticated) unless the damage left the credential as it was; none
+// ever resolves to another tenant.
+TEST_F(DashboardRouteTest, DamagedCredentialsAreRefusedAndNeverNameAnotherTenant) {
+  const auto clinic = admin_.create_tenant("Clinic").value();
+  const auto other = admin_.create_tenant("Other").value();
+  const auto token =
+      nlohmann::json::parse(call("", clinic.api_key).body)["token"].get<std::string>();
+  const std::vector<std::pair<std::string, core::TenantId>> genuine = {
+      {token, clinic.tenant.id},
+      {clinic.api_key, clinic.tenant.id},
+      {other.api_key, other.tenant.id}};
+  std::mt19937 rng(20261203);
+  int refused = 0;
+  for (int round = 0; round < 600; ++round) {
+    const auto& [original, owner] = genuine[rng() % genuine.size()];
+    std::string credential = original;
+    for (int edits = 1 + static_cast<int>(rng() % 3); edits > 0; --edits) {
+      const auto at = credential.empty() ? 0 : rng() % credential.size();
+      switch (rng() % 4) {
+        case 0:
+          if (!credential.empty())
+            credential[at] = static_cast<char>(rng() % 256);
+          break;
+        case 1:
+          credential.insert(credential.begin() + static_cast<std::ptrdiff_t>(at),
+                            static_cast<char>(rng() % 256));
+          break;
+        case 2:
+          credential.resize(at);
+          break;
+        default:  // a character of the token's own alphabet, so the shape checks pass more often
+          if (!credential.empty())
+            credential[at] = "abcdefghijklmnopqrstuvwxyz0123456789_-."[rng() % 39];
+          break;
+      }
+    }
+    const auto answer = hub_auth(credential);
+    if (credential == original) {
+      ASSERT_TRUE(answer.ok()) << "round " << round;
+      EXPECT_EQ(*answer, owner);
+      continue;
+    }
+    ASSERT_FALSE(answer.ok()) << "round " << round << " accepted a damaged credential for "
+                              << answer.value().value();
+    EXPECT_EQ(answer.error().kind, core::ErrorKind::kUnauthenticated) << "round " << round;
+    ++refused;
+  }
+  EXPECT_GT(refused, 500);
 }
 
 TEST_F(DashboardRouteTest, HonoursTtlAndRefusesBadInput) {

@@ -5,7 +5,9 @@
 
 #include <chrono>
 #include <future>
+#include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -224,6 +226,104 @@ TEST_F(WebhookRoutesTest, AlteredAddedOrRemovedParameterIs403AndChangesNothing) 
   EXPECT_EQ(snapshot(), before);
   // The untouched original still goes through: the refusals were about the changes.
   EXPECT_EQ(post(target, http::encode_form(original), signature).status, 200u);
+}
+
+// Hostile input in bulk: a genuine signed callback with random damage to its body, signature,
+// path, query or Content-Type. Every answer is one of the documented refusals (status and
+// code), or a 200 for a request that still carries exactly the signed parameters (a
+// Content-Type with a charset, say); nothing else is ever stored. ASan and UBSan watch the
+// server in CI.
+TEST_F(WebhookRoutesTest, DamagedRequestsGetADocumentedRefusalAndStoreNothing) {
+  const auto target = target_for(tenant_);
+  const auto original = participant_connected();
+  const std::string body = http::encode_form(original);
+  const std::string signature = sign(target, original);
+  const auto before = snapshot();
+  const std::set<std::pair<unsigned, std::string>> documented = {
+      {403, "invalid_signature"},          {403, "account_mismatch"},
+      {400, "callback_missing_parameter"}, {400, "callback_invalid_parameter"},
+      {404, "tenant_not_found"},           {404, "not_found"},
+      {415, "unsupported_media_type"},     {400, "bad_request"}};
+  std::mt19937 rng(20261203);
+  const auto random_byte = [&] { return static_cast<char>(rng() % 256); };
+  const auto damage = [&](std::string text) {
+    const int edits = 1 + static_cast<int>(rng() % 4);
+    for (int i = 0; i < edits; ++i) {
+      const auto at = text.empty() ? 0 : rng() % text.size();
+      switch (rng() % 4) {
+        case 0:
+          if (!text.empty())
+            text[at] = random_byte();
+          break;
+        case 1:
+          text.insert(text.begin() + static_cast<std::ptrdiff_t>(at), random_byte());
+          break;
+        case 2:
+          text.resize(at);
+          break;
+        default:
+          text.insert(at, std::string(1 + rng() % 8, "%&=+"[rng() % 4]));
+          break;
+      }
+    }
+    return text;
+  };
+  const std::vector<std::string> content_types = {
+      "text/plain", "application/json", "multipart/form-data; boundary=x",
+      "application/x-www-form-urlencoded; charset=utf-8", "APPLICATION/X-WWW-FORM-URLENCODED"};
+  int accepted = 0;
+  for (int round = 0; round < 300; ++round) {
+    std::string request_body = body;
+    std::optional<std::string> request_signature = signature;
+    std::string path = target;
+    std::string content_type = "application/x-www-form-urlencoded";
+    switch (rng() % 6) {
+      case 0:
+        request_body = damage(request_body);
+        break;
+      case 1:
+        request_signature = damage(signature);
+        break;
+      case 2: {
+        std::string random(rng() % 300, '\0');
+        for (auto& c : random)
+          c = random_byte();
+        request_body = random;
+        break;
+      }
+      case 3:
+        path = rng() % 2 ? target + "?SequenceNumber=" + std::to_string(rng() % 100)
+                         : "/webhooks/twilio/tn_" + std::to_string(rng());
+        break;
+      case 4:
+        content_type = content_types[rng() % content_types.size()];
+        break;
+      default:
+        request_body = damage(request_body);
+        request_signature = rng() % 2 ? std::optional<std::string>() : damage(signature);
+        break;
+    }
+    const auto response = post(path, request_body, request_signature, content_type);
+    if (response.status == 200) {
+      auto parsed = http::parse_form(request_body);
+      ASSERT_TRUE(parsed.ok()) << "round " << round;
+      EXPECT_EQ(*parsed, original) << "round " << round << ": accepted other parameters";
+      ++accepted;
+      continue;
+    }
+    EXPECT_TRUE(documented.contains({response.status, error_code(response)}))
+        << "round " << round << ": " << response.status << " " << response.body;
+  }
+  // Nothing but the genuine callback (once, replays being no-ops) can have been stored.
+  if (accepted == 0) {
+    EXPECT_EQ(snapshot(), before);
+  } else {
+    EXPECT_EQ(ledger_rows(tenant_), 1);
+  }
+  // And the server is still well: the undamaged callback is answered as usual.
+  const auto genuine = post(target, body, signature);
+  EXPECT_EQ(genuine.status, 200u);
+  EXPECT_EQ(outcome(genuine), accepted == 0 ? "applied" : "duplicate");
 }
 
 TEST_F(WebhookRoutesTest, SignatureOverTheHostHeaderUrlIs403) {
