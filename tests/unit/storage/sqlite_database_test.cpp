@@ -318,17 +318,19 @@ TEST(SqliteDatabaseCheckpoints, TheCheckpointerWaitsForNewFramesNotForTheWalsSiz
       [&] { return log.background_copied_at_least(SqliteDatabase::kIdleCheckpointPages); }));
   const int runs_before = log.count(CheckpointRun::Trigger::kBackground);
 
-  // 150 single-row commits of two or three frames each: the WAL stays above the threshold
-  // throughout, but only the commit that brings 200 frames not yet copied calls for a run
-  // (plus one for commits made during a run, and the tail of the first phase's).
+  // 150 single-row commits of two or three frames each (about 450): the WAL stays above the
+  // threshold, but only a commit that brings 200 frames not yet copied calls for a run, each
+  // followed by at most one more for commits made during it, plus one the first phase may
+  // still have owed. Measured 3-4 runs; the bound leaves room for bigger commits elsewhere.
+  // The hook that looked at the WAL's size called for a run after every commit (146-148).
   write_pages(*db, 150, /*per_commit=*/1);
-  ASSERT_GE(db->wal_pages(), SqliteDatabase::kIdleCheckpointPages + 150 * 2);
+  ASSERT_GE(db->wal_pages(), 150 * 2);  // also if the WAL started over after the first phase
   ASSERT_LT(db->wal_pages(), SqliteDatabase::kCommitCheckpointPages);
   ASSERT_TRUE(
       eventually([&] { return log.count(CheckpointRun::Trigger::kBackground) > runs_before; }));
   const int runs = log.count(CheckpointRun::Trigger::kBackground) - runs_before;
-  EXPECT_LE(runs, 5) << "checkpoints ran for commits that added fewer than "
-                     << SqliteDatabase::kIdleCheckpointPages << " frames";
+  EXPECT_LE(runs, 10) << "checkpoints ran for commits that added fewer than "
+                      << SqliteDatabase::kIdleCheckpointPages << " frames";
   EXPECT_EQ(log.count(CheckpointRun::Trigger::kCommit), 0);
   EXPECT_EQ(log.count(CheckpointRun::Trigger::kBackground, CheckpointRun::Outcome::kError), 0);
 }
