@@ -99,10 +99,10 @@ void Statement::reset() {
 }
 
 core::Result<std::unique_ptr<Connection>> Connection::open(const std::string& path,
-                                                           int busy_timeout_ms) {
+                                                           int busy_timeout_ms, const char* vfs) {
   sqlite3* db = nullptr;
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-  const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  const int rc = sqlite3_open_v2(path.c_str(), &db, flags, vfs);
   if (rc != SQLITE_OK) {
     auto error = core::Error::unavailable("database_unavailable",
                                           "cannot open SQLite database " + path + ": " +

@@ -51,8 +51,10 @@ class Statement {
 
 class Connection {
  public:
+  // vfs: the name of a registered SQLite VFS, or nullptr for the default one.
   static core::Result<std::unique_ptr<Connection>> open(const std::string& path,
-                                                        int busy_timeout_ms);
+                                                        int busy_timeout_ms,
+                                                        const char* vfs = nullptr);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;

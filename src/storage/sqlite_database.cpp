@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "storage/migrations.h"
+#include "storage/wal_write_coalescing_vfs.h"
 
 namespace roomplane::storage {
 namespace {
@@ -39,7 +40,10 @@ core::Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::open(const SqliteO
     }
   }
   std::unique_ptr<SqliteDatabase> db(new SqliteDatabase(options));
-  auto writer = sqlite::Connection::open(options.path, options.busy_timeout_ms);
+  // The writer hands each commit's WAL frames to the kernel in one write (the VFS's header says
+  // why); it commits with synchronous=FULL, which that VFS requires.
+  auto writer = sqlite::Connection::open(options.path, options.busy_timeout_ms,
+                                         sqlite::wal_write_coalescing_vfs());
   if (!writer)
     return std::move(writer).take_error();
   db->writer_ = std::move(writer).value();
