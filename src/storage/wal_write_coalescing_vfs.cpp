@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <cstring>
 #include <new>
 #include <vector>
 
@@ -28,8 +27,6 @@ struct PendingWrites {
   // reports it.
   int deferred_error = SQLITE_OK;
 };
-
-struct File;
 
 // Every file this VFS opens. SQLite allocates szOsFile bytes for it and never constructs it, so
 // it stays a C-compatible aggregate set up in xOpen; the wrapped VFS's file lives right after it.
