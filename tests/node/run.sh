@@ -38,7 +38,7 @@ trap 'rm -f "$npm_log"; rm -rf "$work"' EXIT
 # after the run, followed by node's summary again so the last lines are "# pass N" / "# fail N".
 export ROOMPLANE_CONFORMANCE_TABLE="$work/conformance-table.txt"
 set +e
-timeout --kill-after=10 240 node "${node_flags[@]}" twilio_client.test.mjs conformance.test.mjs hub.test.mjs | tee "$work/tap.txt"
+timeout --kill-after=10 240 node "${node_flags[@]}" twilio_client.test.mjs conformance.test.mjs hub.test.mjs durability.test.mjs | tee "$work/tap.txt"
 status=${PIPESTATUS[0]}
 set -e
 

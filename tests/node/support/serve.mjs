@@ -31,8 +31,9 @@ export async function cli(dbUrl, ...args) {
   return JSON.parse(stdout);
 }
 
-// Starts `roomplane serve` and resolves with { url, emulatorUrl, output(), stop() } once it
-// printed both URLs. stop() sends SIGTERM and awaits the exit (SIGKILL after 15 s).
+// Starts `roomplane serve` and resolves with { url, emulatorUrl, output(), stop(), kill() } once
+// it printed both URLs. stop() sends SIGTERM and awaits the exit (SIGKILL after 15 s); kill()
+// sends SIGKILL at once, as a crash would end the process, and awaits the exit.
 export async function startServe({ dbUrl, port, emulatorPort, startTimeoutMs = 20_000 }) {
   const child = spawn(
     roomplaneBin(),
@@ -85,6 +86,11 @@ export async function startServe({ dbUrl, port, emulatorPort, startTimeoutMs = 2
       const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
       await exited;
       clearTimeout(timer);
+    },
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGKILL');
+      await exited;
     },
   };
 }
