@@ -3,10 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <mutex>
-#include <optional>
 #include <thread>
 #include <vector>
 
@@ -14,6 +12,7 @@
 
 #include "storage/migrations.h"
 #include "support/temp_dir.h"
+#include "support/write_calls.h"
 
 namespace roomplane::storage {
 namespace {
@@ -337,27 +336,15 @@ TEST(SqliteDatabaseCheckpoints, TheCheckpointerWaitsForNewFramesNotForTheWalsSiz
   EXPECT_EQ(log.count(CheckpointRun::Trigger::kBackground, CheckpointRun::Outcome::kError), 0);
 }
 
-// Write system calls made by this process so far (/proc/self/io's syscw), if the kernel says.
-std::optional<std::int64_t> process_write_calls() {
-  std::ifstream io("/proc/self/io");
-  std::string key;
-  std::int64_t value = 0;
-  while (io >> key >> value) {
-    if (key == "syscw:")
-      return value;
-  }
-  return std::nullopt;
-}
-
 TEST(SqliteDatabase, TheWriterHandsACommitsFramesToTheKernelInAFewWrites) {
-  if (!process_write_calls())
+  if (!testing::process_write_calls())
     GTEST_SKIP() << "/proc/self/io is not readable here";
   testing::TempDir dir;
   CheckpointLog log;
   auto db = open_with_filler(dir.file("rp.db"), log, Checkpointer::kOff);
-  const auto before = *process_write_calls();
+  const auto before = *testing::process_write_calls();
   write_pages(*db, 50, /*per_commit=*/50);
-  const auto calls = *process_write_calls() - before;
+  const auto calls = *testing::process_write_calls() - before;
   // About 51 frames (210 KB): two write calls each through SQLite's default VFS, two pieces of
   // at most 124 KiB through the writer's (storage/wal_write_coalescing_vfs.h), plus the sync's.
   EXPECT_LE(calls, 10) << "write calls for one commit of 50 pages";

@@ -2,15 +2,14 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <memory>
-#include <optional>
 #include <string>
 
 #include <gtest/gtest.h>
 
 #include "storage/sqlite.h"
 #include "support/temp_dir.h"
+#include "support/write_calls.h"
 
 namespace roomplane::storage::sqlite {
 namespace {
@@ -43,33 +42,21 @@ std::string query_text(Connection& c, const std::string& sql) {
   return value;
 }
 
-// Write system calls made by this process so far (/proc/self/io's syscw), if the kernel says.
-std::optional<std::int64_t> write_calls() {
-  std::ifstream io("/proc/self/io");
-  std::string key;
-  std::int64_t value = 0;
-  while (io >> key >> value) {
-    if (key == "syscw:")
-      return value;
-  }
-  return std::nullopt;
-}
-
 // Write calls made by one commit of `rows` rows of 3,000 bytes (a page each).
 std::int64_t write_calls_of_one_commit(const std::string& path, const char* vfs, int rows) {
   auto c = open(path, vfs, "PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 0;");
   EXPECT_TRUE(c->exec("CREATE TABLE t (id INTEGER PRIMARY KEY, data BLOB)").ok());
-  const auto before = write_calls().value();
+  const auto before = testing::process_write_calls().value();
   EXPECT_TRUE(c->exec("BEGIN; WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
                       "WHERE i < " +
                       std::to_string(rows) +
                       ") INSERT INTO t (data) SELECT randomblob(3000) FROM n; COMMIT;")
                   .ok());
-  return write_calls().value() - before;
+  return testing::process_write_calls().value() - before;
 }
 
 TEST(WalWriteCoalescingVfs, ACommitReachesTheWalInAFewWritesInsteadOfTwoPerPage) {
-  if (!write_calls())
+  if (!testing::process_write_calls())
     GTEST_SKIP() << "/proc/self/io is not readable here";
   ASSERT_NE(wal_write_coalescing_vfs(), nullptr);
   testing::TempDir dir;
