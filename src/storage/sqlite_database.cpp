@@ -167,7 +167,7 @@ int SqliteDatabase::on_wal_commit(void* self, sqlite3* db, const char* schema, i
   // stale count stored by a checkpoint that raced the restart is cleared the same way).
   if (pages <= copied && database->copied_frames_.compare_exchange_strong(copied, 0))
     copied = 0;
-  if (pages - copied >= kIdleCheckpointPages && database->options_.background_checkpoints)
+  if (pages - copied >= kBackgroundCheckpointPages && database->options_.background_checkpoints)
     database->request_checkpoint();
   // The backstop (what SQLite's automatic checkpoint does): a PASSIVE checkpoint that never
   // waits for readers, whose outcome does not concern the commit that triggered it.

@@ -273,13 +273,13 @@ TEST(SqliteDatabaseCheckpoints, TheCheckpointerCopiesTheWalBackWithoutTheWriter)
 
   // Past the background threshold, below the commit backstop, and never idle: only the
   // checkpointer thread can copy these pages into the database file.
-  write_pages(*db, SqliteDatabase::kIdleCheckpointPages + 100);
+  write_pages(*db, SqliteDatabase::kBackgroundCheckpointPages + 100);
   const int wal_frames = db->wal_pages();
   ASSERT_LT(wal_frames, SqliteDatabase::kCommitCheckpointPages);
   // The commit that left 200 frames not yet copied called for a run; the rest of the WAL waits
   // for the next 200 (or an idle moment, or the backstop).
   ASSERT_TRUE(eventually(
-      [&] { return log.background_copied_at_least(SqliteDatabase::kIdleCheckpointPages); }));
+      [&] { return log.background_copied_at_least(SqliteDatabase::kBackgroundCheckpointPages); }));
   // 200 frames of 10-row commits hold more than 150 rows of a page each.
   EXPECT_GE(std::filesystem::file_size(dir.file("rp.db")), database_bytes + 150 * 4000)
       << "the rows' pages are in the database file, not only in the WAL";
@@ -290,7 +290,7 @@ TEST(SqliteDatabaseCheckpoints, TheCheckpointerCopiesTheWalBackWithoutTheWriter)
   // Commits go on beside it, and every row reads back.
   write_pages(*db, 2 * SqliteDatabase::kCommitCheckpointPages);
   EXPECT_EQ(query_text(*db, "SELECT COUNT(*) FROM filler"),
-            std::to_string(SqliteDatabase::kIdleCheckpointPages + 100 +
+            std::to_string(SqliteDatabase::kBackgroundCheckpointPages + 100 +
                            2 * SqliteDatabase::kCommitCheckpointPages));
   EXPECT_LT(db->wal_pages(), SqliteDatabase::kCommitCheckpointPages + 50);
 }
@@ -314,9 +314,9 @@ TEST(SqliteDatabaseCheckpoints, TheCheckpointerWaitsForNewFramesNotForTheWalsSiz
   testing::TempDir dir;
   CheckpointLog log;
   auto db = open_with_filler(dir.file("rp.db"), log, Checkpointer::kOn);
-  write_pages(*db, SqliteDatabase::kIdleCheckpointPages + 20);
+  write_pages(*db, SqliteDatabase::kBackgroundCheckpointPages + 20);
   ASSERT_TRUE(eventually(
-      [&] { return log.background_copied_at_least(SqliteDatabase::kIdleCheckpointPages); }));
+      [&] { return log.background_copied_at_least(SqliteDatabase::kBackgroundCheckpointPages); }));
   const int runs_before = log.count(CheckpointRun::Trigger::kBackground);
 
   // 150 single-row commits of two or three frames each (about 450): the WAL stays above the
@@ -331,7 +331,7 @@ TEST(SqliteDatabaseCheckpoints, TheCheckpointerWaitsForNewFramesNotForTheWalsSiz
       eventually([&] { return log.count(CheckpointRun::Trigger::kBackground) > runs_before; }));
   const int runs = log.count(CheckpointRun::Trigger::kBackground) - runs_before;
   EXPECT_LE(runs, 10) << "checkpoints ran for commits that added fewer than "
-                      << SqliteDatabase::kIdleCheckpointPages << " frames";
+                      << SqliteDatabase::kBackgroundCheckpointPages << " frames";
   EXPECT_EQ(log.count(CheckpointRun::Trigger::kCommit), 0);
   EXPECT_EQ(log.count(CheckpointRun::Trigger::kBackground, CheckpointRun::Outcome::kError), 0);
 }
