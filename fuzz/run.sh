@@ -10,7 +10,7 @@ seconds=${1:-60}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(form callback timestamp signalr state_decode tokens)
+  targets=(form callback timestamp signalr state_decode tokens signature)
 fi
 
 bash scripts/setup.sh --fuzz
