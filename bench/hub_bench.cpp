@@ -22,10 +22,13 @@
 //                same from the actual write are printed beside them.
 //
 // Lean by design, because the server shares 2 cores with this process: one thread runs one
-// io_context for everything (main() drives it step by step with run_one_for, which sleeps in
-// epoll, never spins); callbacks are built and signed before the clock starts; the sender is
-// paced by a 1 ms timer; and a received record is matched by a substring search for its
-// identity instead of a JSON parse (100 clients x 5,000 events/s is 500,000 records/s).
+// io_context for the hub clients and the setup (main() drives it step by step with
+// run_one_for, which sleeps in epoll, never spins), and in the latency mode a second thread
+// runs the sender's, so reading 100 clients' deliveries never holds a callback past its due
+// time (latency counts from the due time); callbacks are built and signed before the clock
+// starts; the sender is paced by a 1 ms timer; and a received record is matched by a substring
+// search for its identity instead of a JSON parse (100 clients x 5,000 events/s is 500,000
+// records/s).
 //
 // Output: "key value" lines on stdout (hub.sh reads them), progress on stderr.
 //
@@ -38,6 +41,7 @@
 //       [--drain-seconds 5] [--pid SERVER_PID (to report its CPU use)]
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <cstdint>
@@ -54,6 +58,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -683,11 +688,13 @@ std::vector<std::string> build_callbacks(const ServerAddress& server, const std:
   return out;
 }
 
-// When each callback was due and when it was written (steady clock, ns; 0: not sent).
+// When each callback was due and when it was written (steady clock, ns; 0: not sent). Written
+// by the sender's thread before the callback goes out, read by the hub clients' thread when
+// its event arrives: `written` is stored last (release) and loaded first (acquire).
 struct SendTimes {
-  explicit SendTimes(std::size_t events) : due(events, 0), written(events, 0) {}
-  std::vector<std::int64_t> due;
-  std::vector<std::int64_t> written;
+  explicit SendTimes(std::size_t events) : due(events), written(events) {}
+  std::vector<std::atomic<std::int64_t>> due;
+  std::vector<std::atomic<std::int64_t>> written;
 };
 
 // Posts the prepared callbacks at `rate` per second over keep-alive connections, one request
@@ -809,8 +816,8 @@ class CallbackSender {
         static_cast<std::int64_t>(static_cast<double>(event) * 1e9 / rate_);
     max_lag_ns_ = std::max(max_lag_ns_, now - scheduled);
     // Taken before the write starts, so no answer can come back before its send time exists.
-    times_.due[event] = scheduled;
-    times_.written[event] = now;
+    times_.due[event].store(scheduled, std::memory_order_relaxed);
+    times_.written[event].store(now, std::memory_order_release);
     link.event = event;
     ++in_flight_;
     const auto& request = requests_[event];
@@ -835,8 +842,9 @@ class CallbackSender {
     if (status >= 200 && status < 300) {
       ++ok_;
       if (link.event >= warmup_events_) {
-        ack_ns_.push_back(answered - times_.due[link.event]);
-        ack_from_write_ns_.push_back(answered - times_.written[link.event]);
+        ack_ns_.push_back(answered - times_.due[link.event].load(std::memory_order_relaxed));
+        ack_from_write_ns_.push_back(answered -
+                                     times_.written[link.event].load(std::memory_order_relaxed));
       }
     } else {
       ++non_2xx_;
@@ -904,15 +912,18 @@ class DeliveryRecorder {
         continue;
       }
       const auto event = event_of(record);
-      if (!event || *event >= times_.written.size() || times_.written[*event] == 0) {
+      const auto written = event && *event < times_.written.size()
+                               ? times_.written[*event].load(std::memory_order_acquire)
+                               : 0;
+      if (written == 0) {
         ++unmatched_;
         continue;
       }
       ++delivered_;
       ++deliveries_[*event];
       if (*event >= warmup_events_) {
-        samples_.push_back(received - times_.due[*event]);
-        samples_from_write_.push_back(received - times_.written[*event]);
+        samples_.push_back(received - times_.due[*event].load(std::memory_order_relaxed));
+        samples_from_write_.push_back(received - written);
       }
     }
   }
@@ -1046,8 +1057,11 @@ int run_latency(const Flags& flags) {
   }
   run_for(ioc, std::chrono::milliseconds(500));  // the room creations' events, if any
 
-  // 4. Send, then wait for the last deliveries.
-  CallbackSender sender(ioc, *server, std::move(requests), rate, senders, warmup_events, times);
+  // 4. Send (on a thread of its own), then wait for the last deliveries.
+  net::io_context sender_ioc(1);
+  auto sender_work = net::make_work_guard(sender_ioc);
+  CallbackSender sender(sender_ioc, *server, std::move(requests), rate, senders, warmup_events,
+                        times);
   std::string error;
   if (!sender.connect(error)) {
     std::cerr << "hub_bench: sender could not connect: " << error << "\n";
@@ -1060,11 +1074,20 @@ int run_latency(const Flags& flags) {
   const auto cpu_before = read_cpu_times(server_pid);
   const auto io_before = read_io_counters(server_pid);
   const auto window_start = Clock::now();
-  sender.start();
   const auto send_limit = std::chrono::duration_cast<Clock::duration>(
       std::chrono::duration<double>(3 * (seconds + warmup_seconds) + 30));
-  const bool sent_all = run_until(
-      ioc, [&] { return sender.finished(); }, send_limit);
+  std::atomic<bool> sending{true};
+  bool sent_all = false;
+  std::thread sender_thread([&] {
+    sender.start();
+    sent_all = run_until(
+        sender_ioc, [&] { return sender.finished(); }, send_limit);
+    sending.store(false, std::memory_order_release);
+  });
+  run_until(
+      ioc, [&] { return !sending.load(std::memory_order_acquire); },
+      send_limit + std::chrono::seconds(10));
+  sender_thread.join();  // the sender's results are read below, on this thread only
   const auto expected = static_cast<std::uint64_t>(sender.ok()) * clients;
   run_until(
       ioc, [&] { return recorder.delivered() >= expected; }, drain);
