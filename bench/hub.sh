@@ -32,8 +32,9 @@
 # Senders: each sender connection has one callback in flight (as a Twilio request does), so
 # the sender can offer at most HUB_SENDERS / (acknowledgement time) callbacks/s. With 32 it
 # could not hold 5,000/s once acknowledgements took more than 6.4 ms: its schedule slipped by
-# up to 2 s and the latency was measured at 4,300-4,900/s (bench/README.md, 2026-12-03 16:40).
-# 128 keeps the slip to a few ms at this rate; the table warns when the rate is still missed.
+# up to 2 s and the latency was measured at 4,300-4,900/s (bench/README.md, 2026-12-03 16:43).
+# With 128 the slip was 7-30 ms at 5,000/s (once 103 ms, when the machine was slowest); the
+# table warns when the rate is still missed.
 #
 # File descriptors: the server holds one per connection; serve raises its soft limit to the
 # hard limit at start, and so does the client (setrlimit). The check below stops early when the
