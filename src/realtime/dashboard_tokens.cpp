@@ -42,10 +42,10 @@ std::string DashboardTokens::mac(std::string_view encoded_payload) const {
 core::Result<DashboardToken> DashboardTokens::issue(const core::TenantId& tenant,
                                                     std::chrono::seconds ttl) const {
   if (ttl < kDashboardTokenMinTtl || ttl > kDashboardTokenMaxTtl) {
-    return core::Error::invalid_argument(
-        "invalid_ttl", "ttl_seconds must be between " +
-                           std::to_string(kDashboardTokenMinTtl.count()) + " and " +
-                           std::to_string(kDashboardTokenMaxTtl.count()));
+    return core::Error::unprocessable("invalid_ttl",
+                                      "ttl_seconds must be between " +
+                                          std::to_string(kDashboardTokenMinTtl.count()) + " and " +
+                                          std::to_string(kDashboardTokenMaxTtl.count()));
   }
   const auto expires_at =
       core::from_unix_seconds(core::to_unix_seconds(clock_->now()) + ttl.count());

@@ -41,7 +41,8 @@ class DashboardTokens {
   // Error (invalid_argument, "invalid_key") unless `key` has exactly 32 bytes.
   static core::Result<DashboardTokens> create(std::string key, const core::Clock& clock);
 
-  // Error (invalid_argument, "invalid_ttl") when ttl is outside [1 min, 1 h].
+  // Error (unprocessable, "invalid_ttl": 422, as for a room token's TTL) when ttl is outside
+  // [1 min, 1 h].
   core::Result<DashboardToken> issue(const core::TenantId& tenant, std::chrono::seconds ttl) const;
 
   // The tenant a valid, unexpired token was issued for; otherwise unauthenticated (one answer

@@ -213,7 +213,12 @@ TEST_F(DashboardRouteTest, HonoursTtlAndRefusesBadInput) {
   ASSERT_EQ(custom.status, 201u);
   EXPECT_EQ(nlohmann::json::parse(custom.body)["ttl_seconds"], 120);
 
-  EXPECT_EQ(call(R"({"ttl_seconds":7200})", created.api_key).status, 400u);
+  // Out of range is 422 with the rule, as for a room token's TTL; not an integer is 400.
+  const auto too_long = call(R"({"ttl_seconds":7200})", created.api_key);
+  EXPECT_EQ(too_long.status, 422u);
+  EXPECT_EQ(nlohmann::json::parse(too_long.body)["error"]["code"], "invalid_ttl");
+  EXPECT_NE(too_long.body.find("between 60 and 3600"), std::string::npos) << too_long.body;
+  EXPECT_EQ(call(R"({"ttl_seconds":59})", created.api_key).status, 422u);
   EXPECT_EQ(call(R"({"ttl_seconds":"long"})", created.api_key).status, 400u);
   EXPECT_EQ(call("[1]", created.api_key).status, 400u);
   EXPECT_EQ(call("", std::nullopt).status, 401u);
