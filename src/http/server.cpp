@@ -374,9 +374,10 @@ struct UpgradeLog {
 class WsOutbox final : public WebSocket {
  public:
   WsOutbox(std::shared_ptr<Gate> gate, std::size_t max_queue_bytes,
-           std::shared_ptr<const std::string> overflow_message)
+           std::size_t max_reply_queue_bytes, std::shared_ptr<const std::string> overflow_message)
       : gate_(std::move(gate)),
         max_queue_bytes_(max_queue_bytes),
+        max_reply_queue_bytes_(std::max(max_reply_queue_bytes, max_queue_bytes)),
         overflow_message_(std::move(overflow_message)) {}
 
   void attach(std::weak_ptr<WsConnection> connection) { connection_ = std::move(connection); }
@@ -385,6 +386,7 @@ class WsOutbox final : public WebSocket {
     return send_all(std::span(&message, 1));
   }
   SendResult send_all(std::span<const std::shared_ptr<const std::string>> messages) override;
+  SendResult send_reply(std::shared_ptr<const std::string> message) override;
   void close(CloseCode code, std::string_view reason,
              std::shared_ptr<const std::string> final_message) override;
   std::size_t queued_bytes() const override {
@@ -411,6 +413,8 @@ class WsOutbox final : public WebSocket {
       batch.bytes = pending_bytes_;
       inflight_bytes_ = pending_bytes_;
       pending_bytes_ = 0;
+      inflight_reply_bytes_ = pending_reply_bytes_;
+      pending_reply_bytes_ = 0;
       return batch;
     }
     writing_ = false;
@@ -425,6 +429,7 @@ class WsOutbox final : public WebSocket {
   void written() {
     std::lock_guard lock(mutex_);
     inflight_bytes_ = 0;
+    inflight_reply_bytes_ = 0;
   }
   // The handshake completed. True when the caller should start writing now.
   bool open() {
@@ -442,6 +447,7 @@ class WsOutbox final : public WebSocket {
     ended_ = true;
     pending_.clear();
     pending_bytes_ = 0;
+    pending_reply_bytes_ = 0;
   }
 
  private:
@@ -456,6 +462,7 @@ class WsOutbox final : public WebSocket {
     closing_ = true;
     pending_.clear();
     pending_bytes_ = 0;
+    pending_reply_bytes_ = 0;
     if (final_message)
       pending_.push_back(std::move(final_message));
     close_code_ = code;
@@ -466,7 +473,18 @@ class WsOutbox final : public WebSocket {
   void post_to_connection(Fn fn);
 
   const std::shared_ptr<Gate> gate_;
+  // Queued with send_reply() overflows the connection; queued with send_all(), overflow the
+  // connection unless the bound of send_all() allows it too.
+  bool overflows_locked(std::size_t message_bytes, bool reply) const {
+    const std::size_t queued = pending_bytes_ + inflight_bytes_;
+    if (reply)
+      return queued + message_bytes > max_reply_queue_bytes_;
+    const std::size_t replies = pending_reply_bytes_ + inflight_reply_bytes_;
+    return queued - replies + message_bytes > max_queue_bytes_;
+  }
+
   const std::size_t max_queue_bytes_;
+  const std::size_t max_reply_queue_bytes_;
   const std::shared_ptr<const std::string> overflow_message_;
   std::weak_ptr<WsConnection> connection_;
 
@@ -474,6 +492,9 @@ class WsOutbox final : public WebSocket {
   std::vector<std::shared_ptr<const std::string>> pending_;
   std::size_t pending_bytes_ = 0;
   std::size_t inflight_bytes_ = 0;
+  // Of those, bytes queued with send_reply(): not counted against max_queue_bytes_.
+  std::size_t pending_reply_bytes_ = 0;
+  std::size_t inflight_reply_bytes_ = 0;
   bool open_ = false;     // handshake done: writes may start
   bool writing_ = false;  // a write is posted or in flight: send() need not wake the writer
   bool closing_ = false;
@@ -499,6 +520,7 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
         options_(std::move(accept.options)),
         log_(std::move(log)),
         outbox_(std::make_shared<WsOutbox>(core.gate(), options_.max_queue_bytes,
+                                           options_.max_reply_queue_bytes,
                                            options_.overflow_message)),
         close_deadline_(ws_.get_executor()) {
     log_.tenant_id = std::move(accept.tenant_id);
@@ -722,7 +744,7 @@ WebSocket::SendResult WsOutbox::send_all(
     if (closing_ || ended_)
       return SendResult::kClosed;
     for (const auto& message : messages) {
-      if (pending_bytes_ + inflight_bytes_ + message->size() > max_queue_bytes_) {
+      if (overflows_locked(message->size(), /*reply=*/false)) {
         request_close_locked(CloseCode::kPolicyViolation, "send queue full", overflow_message_);
         overflow = true;
         break;
@@ -731,6 +753,32 @@ WebSocket::SendResult WsOutbox::send_all(
       pending_.push_back(message);
     }
     wake = !overflow && open_ && claim_writer_locked();
+  }
+  if (overflow) {
+    post_to_connection([](WsConnection& connection) { connection.post_close_requested(); });
+    return SendResult::kQueueFull;
+  }
+  if (wake)
+    post_to_connection([](WsConnection& connection) { connection.post_write(); });
+  return SendResult::kQueued;
+}
+
+WebSocket::SendResult WsOutbox::send_reply(std::shared_ptr<const std::string> message) {
+  bool wake = false;
+  bool overflow = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (closing_ || ended_)
+      return SendResult::kClosed;
+    if (overflows_locked(message->size(), /*reply=*/true)) {
+      request_close_locked(CloseCode::kPolicyViolation, "send queue full", overflow_message_);
+      overflow = true;
+    } else {
+      pending_bytes_ += message->size();
+      pending_reply_bytes_ += message->size();
+      pending_.push_back(std::move(message));
+      wake = open_ && claim_writer_locked();
+    }
   }
   if (overflow) {
     post_to_connection([](WsConnection& connection) { connection.post_close_requested(); });

@@ -61,6 +61,14 @@ class WebSocket {
   // also for an empty span.
   virtual SendResult send_all(std::span<const std::shared_ptr<const std::string>> messages) = 0;
 
+  // Queues a reply to the peer's own request (a snapshot it asked for, say), which may be far
+  // larger than the event stream's bound: admitted while everything queued, this included,
+  // stays within WebSocketOptions::max_reply_queue_bytes. Messages sent with send() and
+  // send_all() keep their own bound, max_queue_bytes, counted without the replies, so a large
+  // reply neither closes the connection nor leaves it closer to being taken for a slow
+  // consumer. kQueueFull (and the close) when even the reply bound would be exceeded.
+  virtual SendResult send_reply(std::shared_ptr<const std::string> message) = 0;
+
   // Starts an orderly close: drops whatever is queued and not yet being written, sends
   // `final_message` (when not null) as the last text message, then a close frame with `code`
   // and `reason` (at most 123 bytes). If the peer does not complete the close handshake
@@ -94,9 +102,10 @@ class WebSocketSession {
 };
 
 struct WebSocketOptions {
-  std::size_t max_message_bytes = 64 * 1024;      // a larger incoming message closes with 1009
-  std::size_t max_queue_bytes = 1024 * 1024;      // see WebSocket::SendResult::kQueueFull
-  std::chrono::milliseconds close_timeout{5000};  // also bounds the opening handshake
+  std::size_t max_message_bytes = 64 * 1024;  // a larger incoming message closes with 1009
+  std::size_t max_queue_bytes = 1024 * 1024;  // see WebSocket::SendResult::kQueueFull
+  std::size_t max_reply_queue_bytes = 16 * 1024 * 1024;  // see WebSocket::send_reply
+  std::chrono::milliseconds close_timeout{5000};         // also bounds the opening handshake
   // Sent as the last message when the send queue overflows (e.g. a protocol-level close).
   std::shared_ptr<const std::string> overflow_message;
 };

@@ -385,7 +385,16 @@ class HubConnection final : public http::WebSocketSession,
   // Several records in order, in one write when the connection is idle.
   http::WebSocket::SendResult send_all(std::span<const Record> records) {
     last_sent_.store(ticks(SteadyClock::now()), std::memory_order_relaxed);
-    const auto result = socket_->send_all(records);
+    return note_overflow(socket_->send_all(records));
+  }
+
+  // A large answer to the client's own request (the snapshot): bounded apart from the events.
+  http::WebSocket::SendResult send_reply(const Record& record) {
+    last_sent_.store(ticks(SteadyClock::now()), std::memory_order_relaxed);
+    return note_overflow(socket_->send_reply(record));
+  }
+
+  http::WebSocket::SendResult note_overflow(http::WebSocket::SendResult result) {
     if (result == http::WebSocket::SendResult::kQueueFull) {
       close_reason_once("slow_consumer");
       hub_->slow_consumer_closes.inc();
@@ -560,8 +569,8 @@ class HubConnection final : public http::WebSocketSession,
       self->snapshots_in_flight_.fetch_sub(1);
       if (!id)
         return;
-      self->send(make_record(error.empty() ? signalr::completion_result(*id, result)
-                                           : signalr::completion_error(*id, error)));
+      self->send_reply(make_record(error.empty() ? signalr::completion_result(*id, result)
+                                                 : signalr::completion_error(*id, error)));
     });
   }
 
@@ -846,6 +855,7 @@ http::WebSocketOptions Hub::Impl::websocket_options() const {
   // the WebSocket limit only stops a frame far beyond it (closed with 1009).
   ws.max_message_bytes = options.max_message_bytes * 2;
   ws.max_queue_bytes = options.max_send_queue_bytes;
+  ws.max_reply_queue_bytes = options.max_reply_queue_bytes;
   ws.close_timeout = options.close_timeout;
   ws.overflow_message = overflow_record;
   return ws;

@@ -71,9 +71,12 @@ struct HubOptions {
   std::chrono::milliseconds negotiate_timeout{15000};  // a connection token must attach by then
   std::chrono::milliseconds sweep_interval{1000};      // granularity of the three above
   std::chrono::milliseconds close_timeout{5000};       // WebSocket close handshake
-  std::chrono::hours sequence_retention{24};  // per-room counters idle longer are forgotten
-  std::size_t max_message_bytes = 32 * 1024;  // incoming record (ASP.NET's default)
-  std::size_t max_send_queue_bytes = 256 * 1024;
+  std::chrono::hours sequence_retention{24};      // per-room counters idle longer are forgotten
+  std::size_t max_message_bytes = 32 * 1024;      // incoming record (ASP.NET's default)
+  std::size_t max_send_queue_bytes = 256 * 1024;  // events; a consumer beyond it is closed
+  // GetLiveRooms results, which grow with the tenant's live rooms, are bounded apart from the
+  // events (http::WebSocket::send_reply): a large snapshot is not a slow consumer.
+  std::size_t max_reply_queue_bytes = 16 * 1024 * 1024;
   std::size_t max_subscriptions = 256;  // per connection
   std::size_t max_pending_negotiations = 10000;
   std::size_t max_queued_events = 100000;   // publish() queue

@@ -82,6 +82,38 @@ class FloodSession final : public WebSocketSession {
   std::atomic<bool> closed{false};
 };
 
+// Queues a large reply first, then 16 KiB events until the event bound refuses one, all before
+// the first write can start (as FloodSession). A second reply of `second_reply_bytes` follows
+// when set, to find the reply bound.
+class ReplySession final : public WebSocketSession {
+ public:
+  explicit ReplySession(std::size_t second_reply_bytes) : second_reply_bytes_(second_reply_bytes) {}
+  void on_open(std::shared_ptr<WebSocket> socket) override {
+    first_reply = socket->send_reply(std::make_shared<const std::string>(200 * 1024, 'r'));
+    if (second_reply_bytes_ > 0) {
+      second_reply =
+          socket->send_reply(std::make_shared<const std::string>(second_reply_bytes_, 's'));
+      return;
+    }
+    const auto chunk = std::make_shared<const std::string>(16 * 1024, 'x');
+    for (int i = 0; i < 100; ++i) {
+      if (socket->send(chunk) == WebSocket::SendResult::kQueueFull) {
+        events_admitted = i;
+        break;
+      }
+    }
+  }
+  void on_message(std::string_view) override {}
+  void on_close() override {}
+
+  std::atomic<WebSocket::SendResult> first_reply{WebSocket::SendResult::kClosed};
+  std::atomic<WebSocket::SendResult> second_reply{WebSocket::SendResult::kClosed};
+  std::atomic<int> events_admitted{-1};
+
+ private:
+  const std::size_t second_reply_bytes_;
+};
+
 class WebSocketTest : public ::testing::Test {
  protected:
   WebSocketTest() {
@@ -103,6 +135,18 @@ class WebSocketTest : public ::testing::Test {
       options.max_queue_bytes = 64 * 1024;
       options.overflow_message = std::make_shared<const std::string>("too slow");
       respond(WebSocketAccept{flood_, options, ""});
+    });
+    router_.add_websocket("/ws/reply", [this](Request request, WebSocketResponder respond) {
+      const auto second = request.query_param("second");
+      auto session = std::make_shared<ReplySession>(second ? std::stoul(std::string(*second)) : 0);
+      {
+        std::lock_guard lock(reply_mutex_);
+        reply_ = session;
+      }
+      WebSocketOptions options;
+      options.max_queue_bytes = 64 * 1024;
+      options.max_reply_queue_bytes = 512 * 1024;
+      respond(WebSocketAccept{session, options, ""});
     });
     router_.add_websocket("/ws/dropped", [](Request, WebSocketResponder) {});
     router_.add("GET", "/plain", inline_handler([](const Request&) {
@@ -139,6 +183,12 @@ class WebSocketTest : public ::testing::Test {
   observability::MetricsRegistry metrics_;
   std::shared_ptr<EchoSession> echo_;
   std::shared_ptr<FloodSession> flood_;
+  std::mutex reply_mutex_;
+  std::shared_ptr<ReplySession> reply_;  // the latest /ws/reply session
+  std::shared_ptr<ReplySession> latest_reply() {
+    std::lock_guard lock(reply_mutex_);
+    return reply_;
+  }
   std::string last_path_param_;
   std::unique_ptr<Server> server_;
 };
@@ -287,6 +337,40 @@ TEST_F(WebSocketTest, SendQueueOverflowDropsQueueAndClosesWithReason) {
   EXPECT_EQ(std::string(client.close_reason().reason.data(), client.close_reason().reason.size()),
             "send queue full");
   EXPECT_TRUE(eventually([&] { return flood_->closed.load(); }));
+}
+
+// A reply (send_reply) may exceed the event bound, and does not count against it: the events
+// after it get the same 64 KiB as on an empty queue. The reply bound still holds.
+TEST_F(WebSocketTest, RepliesHaveTheirOwnBoundAndLeaveTheEventBoundWhole) {
+  start();
+  {
+    WsTestClient client(server_->port(), "/ws/reply");
+    ASSERT_TRUE(client.open());
+    EXPECT_TRUE(eventually([&] {
+      const auto reply = latest_reply();
+      return reply && reply->events_admitted.load() == 4;
+    }));
+    EXPECT_EQ(latest_reply()->first_reply.load(), WebSocket::SendResult::kQueued);
+  }
+  {
+    // 200 KiB queued + 300 KiB fits in 512 KiB.
+    WsTestClient client(server_->port(), "/ws/reply?second=307200");
+    ASSERT_TRUE(client.open());
+    EXPECT_TRUE(eventually(
+        [&] { return latest_reply()->second_reply.load() == WebSocket::SendResult::kQueued; }));
+    const auto first = client.read();
+    ASSERT_TRUE(first);
+    EXPECT_EQ(first->size(), 200u * 1024 + 300u * 1024);  // both, in one message
+  }
+  {
+    // 200 KiB queued + 400 KiB does not: the connection is closed as for any overflow.
+    WsTestClient client(server_->port(), "/ws/reply?second=409600");
+    ASSERT_TRUE(client.open());
+    EXPECT_TRUE(eventually(
+        [&] { return latest_reply()->second_reply.load() == WebSocket::SendResult::kQueueFull; }));
+    EXPECT_EQ(client.read(), std::nullopt);
+    EXPECT_EQ(client.close_reason().code, 1008);
+  }
 }
 
 TEST_F(WebSocketTest, ShutdownClosesWebSocketsWithGoingAway) {

@@ -475,6 +475,36 @@ TEST_F(HubTest, GetLiveRoomsReturnsTheSnapshotWithSequences) {
   EXPECT_NE(failed.value("error", "").find("database unavailable"), std::string::npos);
 }
 
+// A tenant with many live rooms has a snapshot larger than the send queue that bounds events.
+// The snapshot is a reply the client asked for: it must arrive, not close the connection as a
+// slow consumer (the dashboard would reconnect, ask again, and never load).
+TEST_F(HubTest, GetLiveRoomsLargerThanTheEventQueueIsDelivered) {
+  auto options = fast_options();
+  options.max_send_queue_bytes = 64 * 1024;
+  start(options);
+  constexpr int kRooms = 300;  // about 600 KB of snapshot: nine times the event queue
+  {
+    std::lock_guard lock(snapshot_mutex_);
+    auto rooms = json::array();
+    for (int i = 0; i < kRooms; ++i) {
+      rooms.push_back({{"id", "rm_" + std::to_string(i)},
+                       {"status", "in-progress"},
+                       {"name", std::string(2000, 'n')}});
+    }
+    snapshots_["tn_a"] = std::move(rooms);
+  }
+  auto client = connect(kTokenA);
+  auto rooms = client->invoke("GetLiveRooms", json::array());
+  ASSERT_TRUE(rooms.contains("result")) << rooms.dump().substr(0, 300);
+  EXPECT_EQ(rooms["result"].size(), static_cast<std::size_t>(kRooms));
+  EXPECT_EQ(counter("roomplane_hub_slow_consumer_closes_total"), 0.0);
+  // The connection is still open and still gets events.
+  publish("tn_a", "rm_1", RoomEventKind::kRoomUpdated, {{"small", true}});
+  auto event = client->next_event();
+  ASSERT_TRUE(event);
+  EXPECT_EQ((*event)["arguments"][0]["small"], true);
+}
+
 TEST_F(HubTest, ServerPingsAnIdleConnection) {
   auto options = fast_options();
   options.keep_alive_interval = 100ms;
