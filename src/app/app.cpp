@@ -27,7 +27,7 @@
 #include "realtime/hub.h"
 #include "realtime/hub_auth.h"
 #include "reconciler/reconciler.h"
-#include "rooms/room_json.h"
+#include "rooms/live_rooms.h"
 #include "rooms/room_notifications.h"
 #include "rooms/room_routes.h"
 #include "rooms/room_service.h"
@@ -71,45 +71,6 @@ std::string dashboard_token_key(std::string_view master_key) {
 // Rooms a crash left in `creating` are resolved at start once they are older than any create
 // still in flight could be (the provider client's worst case is about 90 s).
 constexpr std::chrono::minutes kCreatingGrace{2};
-constexpr std::size_t kLiveRoomsSnapshotLimit = 200;
-
-// GetLiveRooms: the tenant's in-progress rooms with participants, recordings and compositions.
-core::Result<nlohmann::json> live_rooms_snapshot(rooms::RoomStore& store,
-                                                 const core::TenantId& tenant) {
-  rooms::RoomListQuery query;
-  query.status = rooms::RoomLifecycle::kInProgress;
-  query.limit = kLiveRoomsSnapshotLimit;
-  auto page = store.list(tenant, query);
-  if (!page)
-    return std::move(page).take_error();
-  auto snapshot = nlohmann::json::array();
-  for (const auto& room : page->rooms) {
-    auto view = store.find(tenant, room.id);
-    if (!view)
-      return std::move(view).take_error();
-    if (!*view)
-      continue;
-    auto json = rooms::room_view_json(**view);
-    // The current client-reported speaker, so a dashboard that (re)loads shows who is speaking
-    // without waiting for the next change; only while that participant is still connected.
-    auto changes = store.speaker_changes(tenant, room.id);
-    if (!changes)
-      return std::move(changes).take_error();
-    json["dominant_speaker"] = nullptr;
-    if (!changes->empty() && !changes->back().speaker_participant_sid.empty()) {
-      const auto& last = changes->back();
-      const auto& participants = (*view)->state.participants;
-      const auto it = participants.find(last.speaker_participant_sid);
-      if (it != participants.end() && it->second.status == rooms::ParticipantStatus::kConnected) {
-        json["dominant_speaker"] = {{"participant_sid", last.speaker_participant_sid},
-                                    {"identity", last.speaker_identity},
-                                    {"at", core::to_rfc3339(last.at)}};
-      }
-    }
-    snapshot.push_back(std::move(json));
-  }
-  return snapshot;
-}
 
 // The WAL checkpoints' metrics (storage/sqlite_database.h): how often each trigger ran and with
 // what outcome, how long it took, and how much of the WAL was left uncopied after the last one
@@ -375,8 +336,20 @@ core::Result<std::unique_ptr<App>> App::create(const Config& config, AppOverride
                                                                    *p->dashboard_tokens);
   p->hub = std::make_unique<realtime::Hub>(
       realtime::HubOptions{}, *p->hub_auth, *p->pool,
-      [store = p->room_store.get()](const core::TenantId& tenant) {
-        return live_rooms_snapshot(*store, tenant);
+      [store = p->room_store.get(), log = p->logging->logger("hub"),
+       &truncated = p->metrics.counter("roomplane_hub_snapshot_truncated_total",
+                                       "GetLiveRooms snapshots that left rooms out (more "
+                                       "than 2,000 rooms in progress).")](
+          const core::TenantId& tenant) -> core::Result<nlohmann::json> {
+        auto snapshot = rooms::live_rooms_snapshot(*store, tenant);
+        if (!snapshot)
+          return std::move(snapshot).take_error();
+        if (snapshot->truncated) {
+          truncated.inc();
+          log.warn("hub_snapshot_truncated",
+                   {{"tenant_id", tenant.value()}, {"rooms", snapshot->rooms.size()}});
+        }
+        return std::move(snapshot->rooms);
       },
       p->metrics, p->logging->logger("hub"));
   p->ingestor = std::make_unique<webhooks::GroupCommitIngestor>(*p->ledger, p->metrics,
