@@ -5,7 +5,8 @@
 //  - parse_callback never crashes; an error is kInvalidArgument with one of the two documented
 //    codes; an accepted known event has its required fields, and every text field is valid
 //    UTF-8 of at most kMaxCallbackTextBytes (so the state it lands in can be encoded);
-//  - unknown parameters are ignored (appending one changes neither the event nor its key);
+//  - a known event ignores parameters it does not read (appending one changes neither the event
+//    nor its key); an unknown event's key covers every parameter (appending one changes it);
 //  - idempotency_key is 64 lower-case hex digits, the same for the same event;
 //  - params_to_json is valid JSON equal to nlohmann's dump of the same object (replace mode);
 //  - apply: re-applying an event changes nothing and reports no change; statuses never move
@@ -151,13 +152,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string key = twilio::idempotency_key(tenant, *event);
     check_key(tenant, *event, key);
 
-    // Unknown parameters are ignored.
+    // A known event ignores parameters it does not read; an unknown event is identified by all
+    // of its parameters, so one more makes it another event.
     auto extended = *params;
     extended.emplace_back("XFuzzUnknownParameter", "\xff");
     const auto again = twilio::parse_callback(extended);
     FUZZ_CHECK(again.ok());
-    FUZZ_CHECK(*again == *event);
-    FUZZ_CHECK(twilio::idempotency_key(tenant, *again) == key);
+    if (event->type == RoomEventType::kUnknown) {
+      FUZZ_CHECK(again->unknown_params_digest != event->unknown_params_digest);
+      FUZZ_CHECK(twilio::idempotency_key(tenant, *again) != key);
+      auto same = *again;
+      same.unknown_params_digest = event->unknown_params_digest;
+      FUZZ_CHECK(same == *event);
+    } else {
+      FUZZ_CHECK(event->unknown_params_digest.empty());
+      FUZZ_CHECK(*again == *event);
+      FUZZ_CHECK(twilio::idempotency_key(tenant, *again) == key);
+    }
 
     events.push_back(std::move(event).value());
   }

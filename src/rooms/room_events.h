@@ -103,6 +103,11 @@ struct RoomEvent {
   std::string composition_media_uri;                         // composition_available
   std::string composition_error;  // composition_failed, composition_hook_failed
 
+  // --- kUnknown only ----------------------------------------------------------------------------
+  // A digest of every parameter the provider sent (adapter-defined): an event nobody knows
+  // cannot be told apart by chosen fields, so the whole callback is its identity.
+  std::string unknown_params_digest;
+
   friend bool operator==(const RoomEvent&, const RoomEvent&) = default;
 };
 

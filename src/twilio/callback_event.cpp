@@ -1,10 +1,13 @@
 #include "twilio/callback_event.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <chrono>
 #include <cstdint>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "core/json_text.h"
 #include "crypto/crypto.h"
@@ -315,6 +318,22 @@ void append_field(std::string& out, std::string_view field) {
   out += ';';
 }
 
+// Every parameter, in a fixed order (by name, then value) so the order they were sent in does
+// not count, length-prefixed, hashed: the identity of a callback nothing else identifies.
+std::string params_digest(const http::FormParams& params) {
+  std::vector<const std::pair<std::string, std::string>*> sorted;
+  sorted.reserve(params.size());
+  for (const auto& param : params)
+    sorted.push_back(&param);
+  std::sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) { return *a < *b; });
+  std::string material;
+  for (const auto* param : sorted) {
+    append_field(material, param->first);
+    append_field(material, param->second);
+  }
+  return crypto::sha256_hex(material);
+}
+
 }  // namespace
 
 std::string_view callback_event_name(RoomEventType type) {
@@ -403,10 +422,12 @@ core::Result<RoomEvent> parse_callback(const http::FormParams& params) {
   e.room_name = r.text("RoomName");
   e.sequence_number = r.count("SequenceNumber");
   e.occurred_at = r.time("Timestamp", need).value_or(core::TimePoint{});
-  if (type)
+  if (type) {
     read_known(r, e);
-  else
+  } else {
     read_unknown(r, e);
+    e.unknown_params_digest = params_digest(params);
+  }
   if (auto error = r.take_error())
     return std::move(*error);
   return e;
@@ -435,6 +456,8 @@ std::string idempotency_key(const core::TenantId& tenant, const RoomEvent& event
                              : std::to_string(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                                   event.occurred_at.time_since_epoch())
                                                   .count()));
+  if (event.type == RoomEventType::kUnknown)
+    append_field(material, event.unknown_params_digest);
   return crypto::sha256_hex(material);
 }
 

@@ -57,7 +57,10 @@ core::Result<rooms::RoomEvent> parse_callback(const http::FormParams& params);
 // composition / hook SIDs and SequenceNumber; for composition-progress also PercentageDone
 // (one composition reports several); and, when the event has no SequenceNumber (composition
 // events), its Timestamp, the only thing that tells two such events of one object apart (two
-// composition-hook-failed of one hook). Twilio's retries repeat the original parameters, so
+// composition-hook-failed of one hook). An unknown event (a name this build does not know)
+// also includes every parameter it came with (RoomEvent::unknown_params_digest, set by
+// parse_callback): its meaningful fields are unknown, so two such callbacks are the same
+// event only when all their parameters are. Twilio's retries repeat the original parameters, so
 // duplicates still match. The fields are length-prefixed before hashing, so no two field lists
 // can run together into the same input. Returns 64 lower-case hex digits (SHA-256).
 std::string idempotency_key(const core::TenantId& tenant, const rooms::RoomEvent& event);

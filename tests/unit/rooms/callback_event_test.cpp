@@ -3,6 +3,7 @@
 
 #include "twilio/callback_event.h"
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <set>
@@ -544,6 +545,29 @@ TEST(IdempotencyKey, UnknownEventsAreKeyedByTheirRawName) {
   set_param(b, "StatusCallbackEvent", "participant-reconnected");
   EXPECT_NE(key_of(a), key_of(b));
   EXPECT_EQ(key_of(a), key_of(a));
+}
+
+TEST(IdempotencyKey, UnknownEventsAreKeyedByEveryParameterInAnyOrder) {
+  const http::FormParams a{{"RoomSid", kRoom}, {"StatusCallbackEvent", "room-foo"}, {"Note", "a"}};
+  auto b = a;
+  set_param(b, "Note", "b");
+  EXPECT_NE(key_of(a), key_of(b));
+  auto extra = a;
+  extra.emplace_back("Extra", "");
+  EXPECT_NE(key_of(a), key_of(extra));
+  auto repeated = a;
+  repeated.emplace_back("Note", "a");  // a repeated pair is another callback too
+  EXPECT_NE(key_of(a), key_of(repeated));
+  auto reordered = a;
+  std::reverse(reordered.begin(), reordered.end());
+  EXPECT_EQ(key_of(a), key_of(reordered));
+  EXPECT_EQ(parsed(a).unknown_params_digest.size(), 64u);
+  // A known event's key ignores parameters it does not read, as before.
+  auto connected = room_callback("participant-connected", "1", participant_params("connected"));
+  auto noted = connected;
+  noted.emplace_back("Note", "b");
+  EXPECT_EQ(key_of(connected), key_of(noted));
+  EXPECT_TRUE(parsed(connected).unknown_params_digest.empty());
 }
 
 TEST(IdempotencyKey, EveryCallbackOfAConsultationHasItsOwnKey) {

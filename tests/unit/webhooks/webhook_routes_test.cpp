@@ -3,6 +3,7 @@
 
 #include "webhooks/webhook_routes.h"
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 #include <optional>
@@ -179,6 +180,33 @@ TEST_F(WebhookRoutesTest, UnknownEventIsStoredCountedAndAnswered200) {
                 .value(),
             1.0);
   EXPECT_EQ(outcome(deliver(tenant_, params)), "duplicate");
+}
+
+// Two unknown callbacks that differ only in parameters nobody here knows, with no sequence
+// number and no usable time, are two events: both are stored and counted (a review found the
+// second answered "duplicate" and lost). A true redelivery, in another parameter order, is not.
+TEST_F(WebhookRoutesTest, DistinctUnknownEventsAreEachStored) {
+  const auto unknown = [](const std::string& note) {
+    return http::FormParams{{"AccountSid", std::string(kAccountSid)},
+                            {"RoomSid", kRoomSid},
+                            {"StatusCallbackEvent", "room-foo"},
+                            {"Note", note}};
+  };
+  EXPECT_EQ(outcome(deliver(tenant_, unknown("one"))), "unknown");
+  EXPECT_EQ(outcome(deliver(tenant_, unknown("two"))), "unknown");
+  auto three = unknown("three");
+  three.emplace_back("Timestamp", "2024-01-01 00:00:00");  // not a time this parser reads
+  EXPECT_EQ(outcome(deliver(tenant_, three)), "unknown");
+  EXPECT_EQ(ledger_rows(tenant_), 3);
+  auto reordered = unknown("two");
+  std::reverse(reordered.begin(), reordered.end());
+  EXPECT_EQ(outcome(deliver(tenant_, reordered)), "duplicate");
+  EXPECT_EQ(ledger_rows(tenant_), 3);
+  EXPECT_EQ(metrics_
+                .counter("roomplane_webhook_events_total", "",
+                         {{"event", "unknown"}, {"outcome", "unknown"}})
+                .value(),
+            3.0);
 }
 
 TEST_F(WebhookRoutesTest, UnsignedCallbackIs403AndChangesNothing) {
