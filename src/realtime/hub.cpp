@@ -142,9 +142,23 @@ void camelize_keys(nlohmann::json& value) {
   value = std::move(renamed);
 }
 
+// Microseconds since the Unix epoch at start: above every number an earlier process gave out,
+// as long as no room got more than one event per microsecond of that process's life and the
+// wall clock did not step back across the restart.
+std::uint64_t default_sequence_base() {
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  return static_cast<std::uint64_t>(std::max<std::int64_t>(
+      0, std::chrono::duration_cast<std::chrono::microseconds>(now).count()));
+}
+
+// The rooms' last sequence numbers of one tenant; rooms without a counter are at `floor`.
+struct TenantSequences {
+  std::unordered_map<std::string, std::uint64_t> rooms;
+  std::uint64_t floor = 0;
+};
+
 // Adds "sequence" to each room object of an array snapshot (see SnapshotFn).
-void annotate_sequences(nlohmann::json& snapshot,
-                        const std::unordered_map<std::string, std::uint64_t>& sequences) {
+void annotate_sequences(nlohmann::json& snapshot, const TenantSequences& sequences) {
   if (!snapshot.is_array())
     return;
   for (auto& room : snapshot) {
@@ -153,8 +167,8 @@ void annotate_sequences(nlohmann::json& snapshot,
     auto id = room.find("id");
     if (id == room.end() || !id->is_string())
       continue;
-    auto it = sequences.find(id->get<std::string>());
-    room["sequence"] = it == sequences.end() ? 0 : it->second;
+    auto it = sequences.rooms.find(id->get<std::string>());
+    room["sequence"] = it == sequences.rooms.end() ? sequences.floor : it->second;
   }
 }
 
@@ -208,7 +222,8 @@ struct Hub::Impl : std::enable_shared_from_this<Hub::Impl> {
         dispatch_latency(registry.histogram(
             "roomplane_hub_dispatch_latency_seconds",
             "Time from publish() until the event is queued to every recipient.", {},
-            {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1})) {
+            {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1})),
+        sequence_base(hub_options.sequence_base.value_or(default_sequence_base())) {
     for (std::size_t i = 0; i < published.size(); ++i) {
       published[i] =
           &registry.counter("roomplane_hub_events_published_total", "Events published to the hub.",
@@ -241,7 +256,9 @@ struct Hub::Impl : std::enable_shared_from_this<Hub::Impl> {
   void dispatch(std::vector<QueuedEvent>& events);
   Record serialize(QueuedEvent& event);
   std::uint64_t sequence_of(const core::TenantId& tenant, const std::string& room_id);
-  std::unordered_map<std::string, std::uint64_t> sequences_of(const core::TenantId& tenant);
+  TenantSequences sequences_of(const core::TenantId& tenant);
+  // Where a new counter of the tenant starts (its first event gets one more). Under queue_mutex.
+  std::uint64_t floor_locked(const core::TenantId& tenant) const;
   observability::Counter& published_counter(RoomEventKind kind);
 
   // --- Connections ---
@@ -279,6 +296,11 @@ struct Hub::Impl : std::enable_shared_from_this<Hub::Impl> {
   std::condition_variable queue_cv;
   std::vector<QueuedEvent> queue;
   std::unordered_map<core::TenantId, std::unordered_map<std::string, SequenceEntry>> sequences;
+  // Numbering that survives a restart and a forgotten counter (HubOptions::sequence_base): new
+  // counters start at the process's base, or, once counters of the tenant were forgotten, at
+  // the highest number they had reached, so no room's numbers ever go back.
+  const std::uint64_t sequence_base;
+  std::unordered_map<core::TenantId, std::uint64_t> sequence_floors;  // above sequence_base
   bool stopping = false;
   std::thread thread;
 
@@ -296,7 +318,7 @@ struct Hub::Impl : std::enable_shared_from_this<Hub::Impl> {
 };
 
 // One hub connection: the SignalR protocol over one WebSocket. Created by the upgrade handler;
-// the WebSocket callbacks run on the connection's strand. send(), wants() and sweep() are
+// the WebSocket callbacks run on the connection's strand. send(), send_wanted() and sweep() are
 // called from the hub thread and WorkPool threads too, so what they touch is atomic or locked.
 class HubConnection final : public http::WebSocketSession,
                             public std::enable_shared_from_this<HubConnection> {
@@ -374,10 +396,28 @@ class HubConnection final : public http::WebSocketSession,
 
   // --- Any thread ---
 
-  bool wants(const std::string& room_id) const {
-    std::lock_guard lock(subscriptions_mutex_);
-    return subscriptions_.empty() ||
-           std::binary_search(subscriptions_.begin(), subscriptions_.end(), room_id);
+  // Queues, in one send_all(), the records of `events` (indices `mine`) whose room this
+  // connection wants; `wanted` is scratch space. The check and the queueing are one step under
+  // the subscriptions lock: a Subscribe that narrows the connection either comes first, and the
+  // event is left out, or after, and the event is queued before Subscribe's completion. So no
+  // event of another room follows the completion. Returns how many were offered and the result.
+  std::pair<std::size_t, http::WebSocket::SendResult> send_wanted(
+      std::span<const Hub::Impl::QueuedEvent> events, std::span<const Record> records,
+      std::span<const std::size_t> mine, std::vector<Record>& wanted) {
+    http::WebSocket::SendResult result = http::WebSocket::SendResult::kQueued;
+    {
+      std::lock_guard lock(subscriptions_mutex_);
+      wanted.clear();
+      for (const std::size_t i : mine) {
+        if (wants_locked(events[i].notification.room_id.value()))
+          wanted.push_back(records[i]);
+      }
+      if (wanted.empty())
+        return {0, result};
+      last_sent_.store(ticks(SteadyClock::now()), std::memory_order_relaxed);
+      result = socket_->send_all(wanted);
+    }
+    return {wanted.size(), note_overflow(result)};  // note_overflow locks the mutex again
   }
 
   http::WebSocket::SendResult send(const Record& record) { return send_all(std::span(&record, 1)); }
@@ -575,6 +615,8 @@ class HubConnection final : public http::WebSocketSession,
   }
 
   void handle(signalr::StreamInvocation& invocation) {
+    if (invocation.invocation_id.size() > kMaxInvocationIdBytes)
+      return protocol_error("invocationId too long");
     send(make_record(signalr::completion_error(
         invocation.invocation_id, "The client attempted to invoke the non-streaming '" +
                                       invocation.target +
@@ -604,7 +646,11 @@ class HubConnection final : public http::WebSocketSession,
   std::atomic<bool> closing_{false};
   std::atomic<std::size_t> snapshots_in_flight_{0};
   mutable std::mutex subscriptions_mutex_;  // also guards close_reason_
-  std::vector<std::string> subscriptions_;  // sorted
+  std::vector<std::string> subscriptions_;  // sorted; empty: every room of the tenant
+  bool wants_locked(const std::string& room_id) const {
+    return subscriptions_.empty() ||
+           std::binary_search(subscriptions_.begin(), subscriptions_.end(), room_id);
+  }
   std::string close_reason_;
 };
 
@@ -616,7 +662,11 @@ observability::Counter& Hub::Impl::published_counter(RoomEventKind kind) {
 
 bool Hub::Impl::enqueue_locked(RoomNotification notification, SteadyClock::time_point now) {
   // The number is taken even when the event is then dropped: the gap tells clients.
-  auto& entry = sequences[notification.tenant][notification.room_id.value()];
+  auto& rooms = sequences[notification.tenant];
+  auto [it, created] = rooms.try_emplace(notification.room_id.value());
+  auto& entry = it->second;
+  if (created)
+    entry.sequence = floor_locked(notification.tenant);
   entry.touched = now;
   const auto sequence = ++entry.sequence;
   if (queue.size() >= options.max_queued_events) {
@@ -653,23 +703,28 @@ void Hub::Impl::publish_all(std::vector<RoomNotification> notifications) {
   queue_cv.notify_one();
 }
 
+std::uint64_t Hub::Impl::floor_locked(const core::TenantId& tenant) const {
+  const auto it = sequence_floors.find(tenant);
+  return it == sequence_floors.end() ? sequence_base : it->second;
+}
+
 std::uint64_t Hub::Impl::sequence_of(const core::TenantId& tenant, const std::string& room_id) {
   std::lock_guard lock(queue_mutex);
   auto t = sequences.find(tenant);
   if (t == sequences.end())
-    return 0;
+    return floor_locked(tenant);
   auto r = t->second.find(room_id);
-  return r == t->second.end() ? 0 : r->second.sequence;
+  return r == t->second.end() ? floor_locked(tenant) : r->second.sequence;
 }
 
-std::unordered_map<std::string, std::uint64_t> Hub::Impl::sequences_of(
-    const core::TenantId& tenant) {
-  std::unordered_map<std::string, std::uint64_t> out;
+TenantSequences Hub::Impl::sequences_of(const core::TenantId& tenant) {
+  TenantSequences out;
   std::lock_guard lock(queue_mutex);
+  out.floor = floor_locked(tenant);
   if (auto t = sequences.find(tenant); t != sequences.end()) {
-    out.reserve(t->second.size());
+    out.rooms.reserve(t->second.size());
     for (const auto& [room, entry] : t->second)
-      out.emplace(room, entry.sequence);
+      out.rooms.emplace(room, entry.sequence);
   }
   return out;
 }
@@ -712,15 +767,11 @@ void Hub::Impl::dispatch(std::vector<QueuedEvent>& events) {
     if (!group)
       continue;
     for (const auto& connection : *group) {
-      wanted.clear();
-      for (const std::size_t i : mine) {
-        if (connection->wants(events[i].notification.room_id.value()))
-          wanted.push_back(records[i]);
-      }
-      if (wanted.empty())
+      const auto [offered, result] = connection->send_wanted(events, records, mine, wanted);
+      if (offered == 0)
         continue;
-      const auto count = static_cast<double>(wanted.size());
-      switch (connection->send_all(wanted)) {
+      const auto count = static_cast<double>(offered);
+      switch (result) {
         case http::WebSocket::SendResult::kQueued:
           sent += count;
           break;
@@ -746,7 +797,8 @@ void Hub::Impl::dispatch(std::vector<QueuedEvent>& events) {
 
 void Hub::Impl::run() {
   auto next_sweep = SteadyClock::now() + options.sweep_interval;
-  auto next_prune = SteadyClock::now() + kPruneEvery;
+  const auto prune_every = std::min<SteadyClock::duration>(kPruneEvery, options.sequence_retention);
+  auto next_prune = SteadyClock::now() + prune_every;
   std::vector<QueuedEvent> batch;
   while (true) {
     {
@@ -757,14 +809,22 @@ void Hub::Impl::run() {
       batch.swap(queue);
       const auto now = SteadyClock::now();
       if (now >= next_prune) {
-        // Counters of rooms quiet for the retention period go; a later event restarts at 1.
+        // Counters of rooms quiet for the retention period go. The tenant's floor rises to the
+        // highest of them, so a forgotten room that speaks again continues above its old
+        // numbers (a jump: its clients re-read the snapshot), never below them.
         for (auto t = sequences.begin(); t != sequences.end();) {
+          std::uint64_t floor = floor_locked(t->first);
           std::erase_if(t->second, [&](const auto& entry) {
-            return now - entry.second.touched > options.sequence_retention;
+            if (now - entry.second.touched <= options.sequence_retention)
+              return false;
+            floor = std::max(floor, entry.second.sequence);
+            return true;
           });
+          if (floor != floor_locked(t->first))
+            sequence_floors[t->first] = floor;
           t = t->second.empty() ? sequences.erase(t) : std::next(t);
         }
-        next_prune = now + kPruneEvery;
+        next_prune = now + prune_every;
       }
     }
     try {

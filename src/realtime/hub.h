@@ -14,9 +14,12 @@
 //   GetLiveRooms()      -> the snapshot (see SnapshotFn)
 // Server-to-client targets: RoomUpdated, ParticipantJoined, ParticipantLeft,
 // DominantSpeakerChanged, RecordingUpdated, CompositionUpdated. Each carries one object: the
-// notification's payload plus "roomId", "roomSid", "sequence" (per (tenant, room), from 1,
-// without gaps unless events were dropped) and "timestamp" (RFC 3339, milliseconds). A client
-// that sees a gap re-reads the snapshot.
+// notification's payload plus "roomId", "roomSid", "sequence" and "timestamp" (RFC 3339,
+// milliseconds). Sequences count per (tenant, room), one per event, without gaps unless events
+// were dropped; they start at a large base (HubOptions::sequence_base: the start time in
+// microseconds), not at 1, so they keep rising across a restart of the server and after a
+// quiet room's counter was forgotten. A client that sees a gap (any number but its last + 1)
+// re-reads the snapshot; one that sees a number at or below its last has it already.
 //
 // Threading and cost (designed for 10,000 connections on a few I/O threads):
 //  - No thread per connection. Connection callbacks run on the HTTP server's strands; one hub
@@ -46,8 +49,10 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -71,7 +76,13 @@ struct HubOptions {
   std::chrono::milliseconds negotiate_timeout{15000};  // a connection token must attach by then
   std::chrono::milliseconds sweep_interval{1000};      // granularity of the three above
   std::chrono::milliseconds close_timeout{5000};       // WebSocket close handshake
-  std::chrono::hours sequence_retention{24};      // per-room counters idle longer are forgotten
+  // Per-room counters idle longer are forgotten (checked every minute, or every retention
+  // period when that is shorter).
+  std::chrono::milliseconds sequence_retention{std::chrono::hours(24)};
+  // Where every room's numbering starts in this process (its first event gets one more). Unset:
+  // the wall clock at start in microseconds since the Unix epoch, so numbers never go back
+  // across a restart (tests set a small base).
+  std::optional<std::uint64_t> sequence_base;
   std::size_t max_message_bytes = 32 * 1024;      // incoming record (ASP.NET's default)
   std::size_t max_send_queue_bytes = 256 * 1024;  // events; a consumer beyond it is closed
   // GetLiveRooms results, which grow with the tenant's live rooms, are bounded apart from the

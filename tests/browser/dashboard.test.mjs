@@ -322,8 +322,8 @@ test('after a server restart the page reconnects, re-reads the rooms and keeps u
   await page.waitForSelector(status('live'), { timeout: RECONNECT_TIMEOUT_MS });
   await page.waitForSelector(participant(before, dana.sid), { timeout: UPDATE_BUDGET_MS });
 
-  // The restarted hub numbers the room's events from 1 again: only a page that re-read the
-  // snapshot on reconnect takes this one (the page held a higher sequence for the room).
+  // The restarted hub's numbers continue above the old ones (they start at its start time), so
+  // the page takes this event for a room it held before the restart.
   // Dominant-speaker reports need no provider call (the in-process emulator forgot its rooms).
   const reported = await api(server.url, dana.accessToken, 'POST', `/v1/rooms/${before.id}/dominant-speaker`, {
     speaker_identity: dana.identity,

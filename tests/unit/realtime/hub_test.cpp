@@ -146,6 +146,7 @@ class HubTest : public ::testing::Test {
     options.negotiate_timeout = 10s;
     options.sweep_interval = 20ms;
     options.close_timeout = 300ms;
+    options.sequence_base = 0;  // numbers from 1, as the expectations below spell them
     return options;
   }
 
@@ -348,6 +349,69 @@ TEST_F(HubTest, InvocationsCompleteAndUnknownMethodsFailLikeAspNet) {
   ASSERT_TRUE(stream);
   EXPECT_EQ((*stream)["invocationId"], "s1");
   EXPECT_NE((*stream)["error"].get<std::string>().find("streaming invocation"), std::string::npos);
+
+  // Its invocationId is bounded like any other (128 bytes): a longer one is a protocol error.
+  client->send({{"type", 4},
+                {"invocationId", std::string(129, 'i')},
+                {"target", "GetLiveRooms"},
+                {"arguments", json::array()}});
+  auto closed = client->next();
+  ASSERT_TRUE(closed);
+  EXPECT_EQ((*closed)["type"], 7);
+  EXPECT_EQ(closed->value("invocationId", ""), "");
+}
+
+// Sequence numbers start at the wall clock in microseconds, so the numbers of a restarted
+// server continue above those it gave out before (the dashboard takes a number at or below its
+// last as already seen, and would drop every event of a room after a restart otherwise).
+TEST_F(HubTest, SequencesStartAtTheWallClockSoARestartNeverGoesBack) {
+  const auto micros = [] {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count());
+  };
+  auto options = fast_options();
+  options.sequence_base.reset();
+  const auto before = micros();
+  start(options);
+  const auto after = micros();
+  auto client = connect(kTokenA);
+  auto subscribed = client->invoke("Subscribe", {"rm_1"});
+  const auto base = subscribed["result"]["sequence"].get<std::uint64_t>();
+  EXPECT_GE(base, before);
+  EXPECT_LE(base, after);
+  EXPECT_LT(base, std::uint64_t{1} << 53);  // exact in a JavaScript number
+  publish("tn_a", "rm_1", RoomEventKind::kRoomUpdated);
+  auto event = client->next_event();
+  ASSERT_TRUE(event);
+  EXPECT_EQ((*event)["arguments"][0]["sequence"].get<std::uint64_t>(), base + 1);
+}
+
+// A room quiet for the retention period loses its counter. When it speaks again its numbers go
+// on above what it had reached (the tenant's floor rises to the highest forgotten number), not
+// back to the base.
+TEST_F(HubTest, AForgottenCounterNeverRestartsBelowWhatItReached) {
+  auto options = fast_options();
+  options.sequence_base = 100;
+  options.sequence_retention = 50ms;
+  start(options);
+  auto client = connect(kTokenA);
+  for (int i = 0; i < 3; ++i)
+    publish("tn_a", "rm_1", RoomEventKind::kRoomUpdated);
+  publish("tn_a", "rm_2", RoomEventKind::kRoomUpdated);
+  for (int i = 0; i < 4; ++i)
+    ASSERT_TRUE(client->next_event());
+  // rm_2 stood at 101 and rm_1 at 103; once both are forgotten, both stand at the floor, 103.
+  EXPECT_TRUE(eventually(
+      [&] { return client->invoke("Subscribe", {"rm_2"})["result"]["sequence"] == 103; }, 5s));
+  ASSERT_EQ(client->invoke("Unsubscribe", {"rm_2"})["result"]["subscribed"], false);  // all again
+  publish("tn_a", "rm_1", RoomEventKind::kRoomUpdated);
+  publish("tn_a", "rm_2", RoomEventKind::kRoomUpdated);
+  auto first = client->next_event();
+  auto second = client->next_event();
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ((*first)["arguments"][0]["sequence"], 104);
+  EXPECT_EQ((*second)["arguments"][0]["sequence"], 104);
 }
 
 TEST_F(HubTest, EventsCarrySequenceAndReachOnlyTheirTenant) {
