@@ -315,6 +315,17 @@ struct Hub::Impl : std::enable_shared_from_this<Hub::Impl> {
     SteadyClock::time_point created;
   };
   std::unordered_map<std::string, Pending> pending;  // by connection token
+  // Of those, per tenant: one tenant cannot fill the hub's table and lock the others out.
+  std::unordered_map<core::TenantId, std::size_t> pending_per_tenant;
+  // Removes a pending negotiation and its count. Under connections_mutex.
+  std::unordered_map<std::string, Pending>::iterator forget_pending_locked(
+      std::unordered_map<std::string, Pending>::iterator it) {
+    if (auto count = pending_per_tenant.find(it->second.tenant);
+        count != pending_per_tenant.end() && --count->second == 0) {
+      pending_per_tenant.erase(count);
+    }
+    return pending.erase(it);
+  }
 };
 
 // One hub connection: the SignalR protocol over one WebSocket. Created by the upgrade handler;
@@ -895,8 +906,8 @@ void Hub::Impl::sweep(SteadyClock::time_point now) {
   {
     std::lock_guard lock(connections_mutex);
     for (auto it = pending.begin(); it != pending.end();) {
-      it =
-          now - it->second.created >= options.negotiate_timeout ? pending.erase(it) : std::next(it);
+      it = now - it->second.created >= options.negotiate_timeout ? forget_pending_locked(it)
+                                                                 : std::next(it);
     }
     snapshot_of_all.reserve(all.size());
     for (const auto& [key, connection] : all)
@@ -944,11 +955,23 @@ void Hub::Impl::negotiate(http::Request request, http::Responder respond) {
     const auto token = new_id();
     {
       std::lock_guard lock(self->connections_mutex);
-      if (self->pending.size() >= self->options.max_pending_negotiations) {
-        respond(with_tenant(
-            http::Response::error(503, "hub_busy", "too many pending hub negotiations"), *tenant));
+      auto& of_tenant = self->pending_per_tenant[*tenant];
+      if (of_tenant >= self->options.max_pending_negotiations_per_tenant ||
+          self->pending.size() >= self->options.max_pending_negotiations) {
+        if (of_tenant == 0)
+          self->pending_per_tenant.erase(*tenant);
+        const auto expiry =
+            std::chrono::ceil<std::chrono::seconds>(self->options.negotiate_timeout);
+        auto busy = http::Response::error(
+            503, "hub_busy",
+            "too many hub negotiations not yet followed by a connection; connect with the "
+            "connectionToken of one, or retry later (they expire after " +
+                std::to_string(expiry.count()) + " s)");
+        busy.headers.emplace_back("Retry-After", std::to_string(expiry.count()));
+        respond(with_tenant(std::move(busy), *tenant));
         return;
       }
+      ++of_tenant;
       self->pending.emplace(token, Pending{connection_id, *tenant, SteadyClock::now()});
     }
     respond(with_tenant(http::Response::text(200, signalr::negotiate_response(connection_id, token),
@@ -980,8 +1003,8 @@ void Hub::Impl::upgrade(http::Request request, http::WebSocketResponder respond)
           {
             std::lock_guard lock(self->connections_mutex);
             if (auto it = self->pending.find(*token); it != self->pending.end()) {
-              found = std::move(it->second);
-              self->pending.erase(it);
+              found = it->second;
+              self->forget_pending_locked(it);
             }
           }
           // Expired, unknown, already attached, or negotiated by another tenant: all the same

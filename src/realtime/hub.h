@@ -88,10 +88,11 @@ struct HubOptions {
   // GetLiveRooms results, which grow with the tenant's live rooms, are bounded apart from the
   // events (http::WebSocket::send_reply): a large snapshot is not a slow consumer.
   std::size_t max_reply_queue_bytes = 16 * 1024 * 1024;
-  std::size_t max_subscriptions = 256;  // per connection
-  std::size_t max_pending_negotiations = 10000;
-  std::size_t max_queued_events = 100000;   // publish() queue
-  std::size_t max_snapshots_in_flight = 2;  // GetLiveRooms per connection
+  std::size_t max_subscriptions = 256;                     // per connection
+  std::size_t max_pending_negotiations = 10000;            // negotiated, not yet connected
+  std::size_t max_pending_negotiations_per_tenant = 1000;  // so one tenant cannot take them all
+  std::size_t max_queued_events = 100000;                  // publish() queue
+  std::size_t max_snapshots_in_flight = 2;                 // GetLiveRooms per connection
 };
 
 // The current state of a tenant's live rooms, as GetLiveRooms returns it. Blocking (runs on

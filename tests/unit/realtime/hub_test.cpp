@@ -569,6 +569,33 @@ TEST_F(HubTest, GetLiveRoomsLargerThanTheEventQueueIsDelivered) {
   EXPECT_EQ((*event)["arguments"][0]["small"], true);
 }
 
+// Negotiations not yet followed by a connection are bounded per tenant as well as in all, so
+// one tenant that floods negotiate cannot lock the others out of the hub.
+TEST_F(HubTest, OneTenantCannotTakeEveryPendingNegotiation) {
+  auto options = fast_options();
+  options.max_pending_negotiations = 5;
+  options.max_pending_negotiations_per_tenant = 3;
+  start(options);
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 3; ++i) {
+    auto [status, body] = negotiate(kTokenA);
+    ASSERT_EQ(status, 200u);
+    tokens.push_back(body.value("connectionToken", ""));
+  }
+  auto [busy_status, busy] = negotiate(kTokenA);
+  EXPECT_EQ(busy_status, 503u);
+  EXPECT_EQ(busy["error"]["code"], "hub_busy");
+  EXPECT_NE(busy["error"]["message"].get<std::string>().find("expire after 10 s"),
+            std::string::npos);
+  // Another tenant still gets in.
+  EXPECT_EQ(negotiate(kTokenB).first, 200u);
+  // Connecting with a token frees that tenant's slot.
+  HubClient attached(server_->port(), "/hubs/rooms?id=" + tokens[0], bearer(kTokenA));
+  ASSERT_TRUE(attached.handshake());
+  EXPECT_EQ(negotiate(kTokenA).first, 200u);
+  EXPECT_EQ(negotiate(kTokenA).first, 503u);
+}
+
 TEST_F(HubTest, ServerPingsAnIdleConnection) {
   auto options = fast_options();
   options.keep_alive_interval = 100ms;
