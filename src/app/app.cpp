@@ -351,6 +351,13 @@ core::Result<std::unique_ptr<App>> App::create(const Config& config, AppOverride
         }
         return std::move(snapshot->rooms);
       },
+      [store = p->room_store.get()](const core::TenantId& tenant,
+                                    const std::string& room_id) -> core::Result<bool> {
+        auto room = store->find_row(tenant, core::RoomId(room_id));
+        if (!room)
+          return std::move(room).take_error();
+        return room->has_value();
+      },
       p->metrics, p->logging->logger("hub"));
   p->ingestor = std::make_unique<webhooks::GroupCommitIngestor>(*p->ledger, p->metrics,
                                                                 p->logging->logger("webhooks"));

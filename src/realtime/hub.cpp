@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <ctime>
+#include <deque>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -26,6 +27,8 @@ using Record = std::shared_ptr<const std::string>;
 
 constexpr std::size_t kConnectionIdBytes = 16;  // 22 base64url characters, as ASP.NET
 constexpr std::size_t kMaxInvocationIdBytes = 128;
+// Subscribe / Unsubscribe calls of one connection waiting for the WorkPool.
+constexpr std::size_t kMaxQueuedSubscriptionOps = 64;
 constexpr std::size_t kMaxRoomIdBytes = 128;
 constexpr std::chrono::seconds kPruneEvery{60};
 constexpr std::string_view kProtocolError = "Connection closed with an error.";
@@ -193,12 +196,13 @@ class HubConnection;
 
 struct Hub::Impl : std::enable_shared_from_this<Hub::Impl> {
   Impl(HubOptions hub_options, HubAuthenticator& auth, core::WorkPool& work_pool,
-       SnapshotFn snapshot_fn, observability::MetricsRegistry& registry,
-       observability::Logger hub_logger)
+       SnapshotFn snapshot_fn, RoomExistsFn room_exists_fn,
+       observability::MetricsRegistry& registry, observability::Logger hub_logger)
       : options(hub_options),
         authenticator(auth),
         pool(work_pool),
         snapshot(std::move(snapshot_fn)),
+        room_exists(std::move(room_exists_fn)),
         metrics(registry),
         log(std::move(hub_logger)),
         overflow_record(make_record(signalr::close_message(kSlowConsumer, true))),
@@ -276,6 +280,7 @@ struct Hub::Impl : std::enable_shared_from_this<Hub::Impl> {
   HubAuthenticator& authenticator;
   core::WorkPool& pool;
   const SnapshotFn snapshot;
+  const RoomExistsFn room_exists;
   observability::MetricsRegistry& metrics;
   const observability::Logger log;
   const Record overflow_record;
@@ -532,10 +537,6 @@ class HubConnection final : public http::WebSocketSession,
       if (id)
         send(make_record(signalr::completion_error(*id, error)));
     };
-    const auto reply = [&](const nlohmann::json& result) {
-      if (id)
-        send(make_record(signalr::completion_result(*id, result)));
-    };
     const auto& target = invocation.target;
     const auto method = ascii_lower(target);
     const auto& args = invocation.arguments;
@@ -561,31 +562,107 @@ class HubConnection final : public http::WebSocketSession,
                          "' due to an error on the server. InvalidDataException: roomId must be "
                          "a non-empty string of at most 128 characters.");
     }
-    const auto& room_id = args[0].get_ref<const std::string&>();
-    if (method == "subscribe") {
+    enqueue_subscription(
+        SubscriptionOp{method == "subscribe", args[0].get_ref<const std::string&>(), id, target});
+  }
+
+  // Subscribe looks the room up in the database, so Subscribe and Unsubscribe run on the
+  // WorkPool; one at a time per connection, in the order they came, so that "Subscribe(a),
+  // Unsubscribe(a)" ends unsubscribed as the client meant.
+  struct SubscriptionOp {
+    bool subscribe = false;
+    std::string room_id;
+    std::optional<std::string> invocation_id;
+    std::string target;
+  };
+  void enqueue_subscription(SubscriptionOp op) {
+    {
+      std::lock_guard lock(ops_mutex_);
+      if (ops_.size() >= kMaxQueuedSubscriptionOps) {
+        if (op.invocation_id) {
+          send(make_record(signalr::completion_error(
+              *op.invocation_id,
+              hub_exception(op.target, "too many Subscribe / Unsubscribe calls in flight"))));
+        }
+        return;
+      }
+      ops_.push_back(std::move(op));
+      if (ops_running_)
+        return;
+      ops_running_ = true;
+    }
+    hub_->pool.post([self = shared_from_this()] { self->run_subscription_ops(); });
+  }
+  void run_subscription_ops() {
+    while (true) {
+      SubscriptionOp op;
+      {
+        std::lock_guard lock(ops_mutex_);
+        if (ops_.empty()) {
+          ops_running_ = false;
+          return;
+        }
+        op = std::move(ops_.front());
+        ops_.pop_front();
+      }
+      std::optional<nlohmann::json> result;
+      std::string error;
+      try {
+        apply_subscription(op, result, error);
+      } catch (const std::exception& e) {
+        hub_->log.error("hub_subscribe_failed",
+                        {{"tenant_id", tenant_.value()}, {"error", e.what()}});
+        error = "An unexpected error occurred invoking '" + op.target + "' on the server.";
+      }
+      if (!op.invocation_id)
+        continue;
+      send(make_record(result ? signalr::completion_result(*op.invocation_id, *result)
+                              : signalr::completion_error(*op.invocation_id, error)));
+    }
+  }
+  // Sets `result` (the completion's result) or `error`.
+  void apply_subscription(const SubscriptionOp& op, std::optional<nlohmann::json>& result,
+                          std::string& error) {
+    const auto subscribed = [&] {
+      std::lock_guard lock(subscriptions_mutex_);
+      return std::binary_search(subscriptions_.begin(), subscriptions_.end(), op.room_id);
+    };
+    if (!op.subscribe) {
       {
         std::lock_guard lock(subscriptions_mutex_);
-        auto it = std::lower_bound(subscriptions_.begin(), subscriptions_.end(), room_id);
-        if (it == subscriptions_.end() || *it != room_id) {
-          if (subscriptions_.size() >= hub_->options.max_subscriptions) {
-            return reply_error(
-                hub_exception(target, "too many subscriptions (at most " +
-                                          std::to_string(hub_->options.max_subscriptions) + ")"));
-          }
-          subscriptions_.insert(it, room_id);
-        }
+        auto it = std::lower_bound(subscriptions_.begin(), subscriptions_.end(), op.room_id);
+        if (it != subscriptions_.end() && *it == op.room_id)
+          subscriptions_.erase(it);
       }
-      return reply({{"roomId", room_id},
-                    {"subscribed", true},
-                    {"sequence", hub_->sequence_of(tenant_, room_id)}});
+      result = nlohmann::json{{"roomId", op.room_id}, {"subscribed", false}};
+      return;
     }
-    {
+    if (!subscribed()) {
+      // Another tenant's room and no room at all get the same answer.
+      auto exists = hub_->room_exists(tenant_, op.room_id);
+      if (!exists) {
+        error = hub_exception(op.target, "could not look the room up: " + exists.error().message);
+        return;
+      }
+      if (!*exists) {
+        error = hub_exception(op.target, "this tenant has no room '" + op.room_id + "'");
+        return;
+      }
       std::lock_guard lock(subscriptions_mutex_);
-      auto it = std::lower_bound(subscriptions_.begin(), subscriptions_.end(), room_id);
-      if (it != subscriptions_.end() && *it == room_id)
-        subscriptions_.erase(it);
+      auto it = std::lower_bound(subscriptions_.begin(), subscriptions_.end(), op.room_id);
+      if (it == subscriptions_.end() || *it != op.room_id) {
+        if (subscriptions_.size() >= hub_->options.max_subscriptions) {
+          error =
+              hub_exception(op.target, "too many subscriptions (at most " +
+                                           std::to_string(hub_->options.max_subscriptions) + ")");
+          return;
+        }
+        subscriptions_.insert(it, op.room_id);
+      }
     }
-    reply({{"roomId", room_id}, {"subscribed", false}});
+    result = nlohmann::json{{"roomId", op.room_id},
+                            {"subscribed", true},
+                            {"sequence", hub_->sequence_of(tenant_, op.room_id)}};
   }
 
   // The snapshot reads the database, so it runs on the WorkPool; the completion is sent from
@@ -656,6 +733,9 @@ class HubConnection final : public http::WebSocketSession,
   std::atomic<bool> client_pinged_{false};
   std::atomic<bool> closing_{false};
   std::atomic<std::size_t> snapshots_in_flight_{0};
+  std::mutex ops_mutex_;  // guards ops_ and ops_running_
+  std::deque<SubscriptionOp> ops_;
+  bool ops_running_ = false;                // a WorkPool task is draining ops_
   mutable std::mutex subscriptions_mutex_;  // also guards close_reason_
   std::vector<std::string> subscriptions_;  // sorted; empty: every room of the tenant
   bool wants_locked(const std::string& room_id) const {
@@ -1032,9 +1112,10 @@ void Hub::Impl::upgrade(http::Request request, http::WebSocketResponder respond)
 // --- Hub ---
 
 Hub::Hub(HubOptions options, HubAuthenticator& authenticator, core::WorkPool& pool,
-         SnapshotFn snapshot, observability::MetricsRegistry& metrics, observability::Logger logger)
-    : impl_(std::make_shared<Impl>(options, authenticator, pool, std::move(snapshot), metrics,
-                                   std::move(logger))) {
+         SnapshotFn snapshot, RoomExistsFn room_exists, observability::MetricsRegistry& metrics,
+         observability::Logger logger)
+    : impl_(std::make_shared<Impl>(options, authenticator, pool, std::move(snapshot),
+                                   std::move(room_exists), metrics, std::move(logger))) {
   impl_->start();
 }
 

@@ -9,7 +9,8 @@
 // receives every event of its tenant and nothing of any other; Subscribe(roomId) narrows it to
 // the rooms subscribed, Unsubscribe(roomId) widens it again (no subscription left: all rooms).
 // Hub methods (matched case-insensitively, as ASP.NET does):
-//   Subscribe(roomId)   -> {"roomId", "subscribed": true, "sequence"}  (the room's last sequence)
+//   Subscribe(roomId)   -> {"roomId", "subscribed": true, "sequence"}  (the room's last sequence;
+//                          an error when the tenant has no such room, see RoomExistsFn)
 //   Unsubscribe(roomId) -> {"roomId", "subscribed": false}
 //   GetLiveRooms()      -> the snapshot (see SnapshotFn)
 // Server-to-client targets: RoomUpdated, ParticipantJoined, ParticipantLeft,
@@ -36,7 +37,8 @@
 //  - Each connection has a bounded send queue (HubOptions::max_send_queue_bytes). A consumer
 //    that falls behind is closed with a SignalR Close message (allowReconnect) instead of
 //    growing memory.
-//  - GetLiveRooms runs on the WorkPool (the snapshot reads the database).
+//  - GetLiveRooms runs on the WorkPool (the snapshot reads the database), and so do Subscribe
+//    (it looks the room up) and Unsubscribe: one at a time per connection, in the order sent.
 //
 // Metrics: roomplane_hub_connections_active, roomplane_hub_events_published_total{target},
 // roomplane_hub_events_delivered_total, roomplane_hub_events_dropped_total{reason},
@@ -101,10 +103,16 @@ struct HubOptions {
 // with a sequence up to it are reflected in the snapshot.
 using SnapshotFn = std::function<core::Result<nlohmann::json>(const core::TenantId&)>;
 
+// Whether the tenant has a room with this id, in any status, for Subscribe (an unknown room,
+// or another tenant's, is refused). Blocking (runs on the WorkPool).
+using RoomExistsFn =
+    std::function<core::Result<bool>(const core::TenantId&, const std::string& room_id)>;
+
 class Hub final : public Notifier {
  public:
   Hub(HubOptions options, HubAuthenticator& authenticator, core::WorkPool& pool,
-      SnapshotFn snapshot, observability::MetricsRegistry& metrics, observability::Logger logger);
+      SnapshotFn snapshot, RoomExistsFn room_exists, observability::MetricsRegistry& metrics,
+      observability::Logger logger);
   ~Hub() override;
   Hub(const Hub&) = delete;
   Hub& operator=(const Hub&) = delete;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -159,6 +160,12 @@ class HubTest : public ::testing::Test {
             return core::Error::unavailable("db_down", "database unavailable");
           return snapshots_[tenant.value()];
         },
+        [this](const core::TenantId& tenant, const std::string& room) -> core::Result<bool> {
+          std::lock_guard lock(snapshot_mutex_);
+          if (snapshot_error_)
+            return core::Error::unavailable("db_down", "database unavailable");
+          return !missing_rooms_.contains(tenant.value() + "/" + room);
+        },
         metrics_, observability::Logger{});
     hub_->add_routes(router_);
     http::ServerOptions server_options;
@@ -219,7 +226,8 @@ class HubTest : public ::testing::Test {
   observability::MetricsRegistry metrics_;
   std::mutex snapshot_mutex_;
   std::map<std::string, json> snapshots_;
-  bool snapshot_error_ = false;
+  bool snapshot_error_ = false;          // the snapshot and the room look-up fail
+  std::set<std::string> missing_rooms_;  // "tenant/room": rooms the look-up does not find
   std::unique_ptr<Hub> hub_;
   std::unique_ptr<http::Server> server_;
 };
@@ -594,6 +602,66 @@ TEST_F(HubTest, OneTenantCannotTakeEveryPendingNegotiation) {
   ASSERT_TRUE(attached.handshake());
   EXPECT_EQ(negotiate(kTokenA).first, 200u);
   EXPECT_EQ(negotiate(kTokenA).first, 503u);
+}
+
+// Subscribe looks the room up: a room the tenant does not have (none at all, or another
+// tenant's) is refused with an error and changes nothing, instead of narrowing the connection
+// to a room that will never send anything.
+TEST_F(HubTest, SubscribeRefusesARoomTheTenantDoesNotHave) {
+  start();
+  {
+    std::lock_guard lock(snapshot_mutex_);
+    missing_rooms_ = {"tn_a/rm_nowhere", "tn_a/rm_b"};  // rm_b is tenant B's
+  }
+  auto client = connect(kTokenA);
+  for (const std::string room : {"rm_nowhere", "rm_b"}) {
+    auto refused = client->invoke("Subscribe", {room});
+    EXPECT_FALSE(refused.contains("result")) << refused.dump();
+    EXPECT_NE(refused.value("error", "").find("this tenant has no room '" + room + "'"),
+              std::string::npos)
+        << refused.dump();
+  }
+  // Nothing was narrowed: the connection still gets every room's events.
+  publish("tn_a", "rm_1", RoomEventKind::kRoomUpdated);
+  auto event = client->next_event();
+  ASSERT_TRUE(event);
+  EXPECT_EQ((*event)["arguments"][0]["roomId"], "rm_1");
+
+  {
+    std::lock_guard lock(snapshot_mutex_);
+    snapshot_error_ = true;
+  }
+  auto failed = client->invoke("Subscribe", {"rm_2"});
+  EXPECT_NE(failed.value("error", "").find("database unavailable"), std::string::npos);
+}
+
+// Subscribe and Unsubscribe run on the pool, but in the order the client sent them: a
+// Subscribe immediately undone ends unsubscribed, and the completions come in order.
+TEST_F(HubTest, SubscribeAndUnsubscribeTakeEffectInTheOrderSent) {
+  start();
+  auto client = connect(kTokenA);
+  for (int i = 0; i < 20; ++i) {
+    client->send({{"type", 1},
+                  {"invocationId", "s" + std::to_string(i)},
+                  {"target", "Subscribe"},
+                  {"arguments", {"rm_1"}}});
+    client->send({{"type", 1},
+                  {"invocationId", "u" + std::to_string(i)},
+                  {"target", "Unsubscribe"},
+                  {"arguments", {"rm_1"}}});
+  }
+  for (int i = 0; i < 20; ++i) {
+    for (const char* kind : {"s", "u"}) {
+      auto completion = client->next();
+      ASSERT_TRUE(completion);
+      EXPECT_EQ((*completion)["invocationId"], kind + std::to_string(i));
+    }
+  }
+  // Unsubscribed from everything: rm_2's events arrive.
+  publish("tn_a", "rm_2", RoomEventKind::kRoomUpdated);
+  auto event = client->next_event();
+  ASSERT_TRUE(event);
+  EXPECT_EQ((*event)["arguments"][0]["roomId"], "rm_2");
 }
 
 TEST_F(HubTest, ServerPingsAnIdleConnection) {
