@@ -385,8 +385,12 @@ class WsOutbox final : public WebSocket {
   SendResult send(std::shared_ptr<const std::string> message) override {
     return send_all(std::span(&message, 1));
   }
-  SendResult send_all(std::span<const std::shared_ptr<const std::string>> messages) override;
-  SendResult send_reply(std::shared_ptr<const std::string> message) override;
+  SendResult send_all(std::span<const std::shared_ptr<const std::string>> messages) override {
+    return enqueue(messages, /*reply=*/false);
+  }
+  SendResult send_reply(std::shared_ptr<const std::string> message) override {
+    return enqueue(std::span(&message, 1), /*reply=*/true);
+  }
   void close(CloseCode code, std::string_view reason,
              std::shared_ptr<const std::string> final_message) override;
   std::size_t queued_bytes() const override {
@@ -473,8 +477,12 @@ class WsOutbox final : public WebSocket {
   void post_to_connection(Fn fn);
 
   const std::shared_ptr<Gate> gate_;
-  // Queued with send_reply() overflows the connection; queued with send_all(), overflow the
-  // connection unless the bound of send_all() allows it too.
+  // send_all() and send_reply(): queues in order, or closes the connection at the first message
+  // over its bound (dropping the rest).
+  SendResult enqueue(std::span<const std::shared_ptr<const std::string>> messages, bool reply);
+  // Whether `message_bytes` more would pass the bound: a reply counts everything queued or in
+  // flight against max_reply_queue_bytes_, an event everything but the replies against
+  // max_queue_bytes_.
   bool overflows_locked(std::size_t message_bytes, bool reply) const {
     const std::size_t queued = pending_bytes_ + inflight_bytes_;
     if (reply)
@@ -735,8 +743,8 @@ class WsConnection : public std::enable_shared_from_this<WsConnection> {
   bool done_ = false;
 };
 
-WebSocket::SendResult WsOutbox::send_all(
-    std::span<const std::shared_ptr<const std::string>> messages) {
+WebSocket::SendResult WsOutbox::enqueue(
+    std::span<const std::shared_ptr<const std::string>> messages, bool reply) {
   bool wake = false;
   bool overflow = false;
   {
@@ -744,41 +752,17 @@ WebSocket::SendResult WsOutbox::send_all(
     if (closing_ || ended_)
       return SendResult::kClosed;
     for (const auto& message : messages) {
-      if (overflows_locked(message->size(), /*reply=*/false)) {
+      if (overflows_locked(message->size(), reply)) {
         request_close_locked(CloseCode::kPolicyViolation, "send queue full", overflow_message_);
         overflow = true;
         break;
       }
       pending_bytes_ += message->size();
+      if (reply)
+        pending_reply_bytes_ += message->size();
       pending_.push_back(message);
     }
     wake = !overflow && open_ && claim_writer_locked();
-  }
-  if (overflow) {
-    post_to_connection([](WsConnection& connection) { connection.post_close_requested(); });
-    return SendResult::kQueueFull;
-  }
-  if (wake)
-    post_to_connection([](WsConnection& connection) { connection.post_write(); });
-  return SendResult::kQueued;
-}
-
-WebSocket::SendResult WsOutbox::send_reply(std::shared_ptr<const std::string> message) {
-  bool wake = false;
-  bool overflow = false;
-  {
-    std::lock_guard lock(mutex_);
-    if (closing_ || ended_)
-      return SendResult::kClosed;
-    if (overflows_locked(message->size(), /*reply=*/true)) {
-      request_close_locked(CloseCode::kPolicyViolation, "send queue full", overflow_message_);
-      overflow = true;
-    } else {
-      pending_bytes_ += message->size();
-      pending_reply_bytes_ += message->size();
-      pending_.push_back(std::move(message));
-      wake = open_ && claim_writer_locked();
-    }
   }
   if (overflow) {
     post_to_connection([](WsConnection& connection) { connection.post_close_requested(); });
