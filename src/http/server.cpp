@@ -472,11 +472,6 @@ class WsOutbox final : public WebSocket {
     close_code_ = code;
     close_reason_ = std::string(reason.substr(0, kMaxCloseReasonBytes));
   }
-  // Posts fn to the connection's strand, if both still exist.
-  template <class Fn>
-  void post_to_connection(Fn fn);
-
-  const std::shared_ptr<Gate> gate_;
   // send_all() and send_reply(): queues in order, or closes the connection at the first message
   // over its bound (dropping the rest).
   SendResult enqueue(std::span<const std::shared_ptr<const std::string>> messages, bool reply);
@@ -491,6 +486,11 @@ class WsOutbox final : public WebSocket {
     return queued - replies + message_bytes > max_queue_bytes_;
   }
 
+  // Posts fn to the connection's strand, if both still exist.
+  template <class Fn>
+  void post_to_connection(Fn fn);
+
+  const std::shared_ptr<Gate> gate_;
   const std::size_t max_queue_bytes_;
   const std::size_t max_reply_queue_bytes_;
   const std::shared_ptr<const std::string> overflow_message_;

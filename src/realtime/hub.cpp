@@ -1036,11 +1036,10 @@ void Hub::Impl::negotiate(http::Request request, http::Responder respond) {
     const auto token = new_id();
     {
       std::lock_guard lock(self->connections_mutex);
-      auto& of_tenant = self->pending_per_tenant[*tenant];
+      const auto held = self->pending_per_tenant.find(*tenant);
+      const std::size_t of_tenant = held == self->pending_per_tenant.end() ? 0 : held->second;
       if (of_tenant >= self->options.max_pending_negotiations_per_tenant ||
           self->pending.size() >= self->options.max_pending_negotiations) {
-        if (of_tenant == 0)
-          self->pending_per_tenant.erase(*tenant);
         const auto expiry =
             std::chrono::ceil<std::chrono::seconds>(self->options.negotiate_timeout);
         auto busy = http::Response::error(
@@ -1052,7 +1051,7 @@ void Hub::Impl::negotiate(http::Request request, http::Responder respond) {
         respond(with_tenant(std::move(busy), *tenant));
         return;
       }
-      ++of_tenant;
+      ++self->pending_per_tenant[*tenant];
       self->pending.emplace(token, Pending{connection_id, *tenant, SteadyClock::now()});
     }
     respond(with_tenant(http::Response::text(200, signalr::negotiate_response(connection_id, token),

@@ -1,6 +1,5 @@
 #include "rooms/live_rooms.h"
 
-#include <algorithm>
 #include <utility>
 
 #include "core/clock.h"
